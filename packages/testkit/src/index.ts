@@ -1,0 +1,4 @@
+// Test support shared by every package: privileged-test gating and netns
+// fixtures that always clean up after themselves (also when a test fails).
+export { requireRoot, requireCommand, ciStrict } from './gate.js';
+export { makeNetns, uniqueName, sh } from './netns.js';
