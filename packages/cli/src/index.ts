@@ -1,1 +1,2 @@
-export {};
+export { runCli } from './main.js';
+export type { Output } from './output.js';

@@ -1,1 +1,14 @@
-export {};
+export type { Address, DriverInfo, Link, Neighbour, PciIds, Route, Snapshot, TunInfo } from './model.js';
+export type { Endpoint, EndpointKind, Pci } from './endpoint.js';
+export { ENDPOINT_KINDS, isAttachable } from './endpoint.js';
+export type { ClassifyOptions } from './classify.js';
+export { classify, classifyLink, isPciBusInfo, TAPWIRE_ALIAS_PREFIX } from './classify.js';
+export type { DecodeError } from './decode-ip.js';
+export { decodeLinks, decodeRoutes, decodeNeighbours, decodeScanOutput, SCAN_COMMANDS } from './decode-ip.js';
+export { reportDecodeErrors } from './decode-report.js';
+export type { ScanError, ScanOptions } from './scan.js';
+export { scan, vhostUserSocketFor, DEFAULT_VHOST_USER_DIR } from './scan.js';
+export type { WaitTimedOut } from './scan-wait.js';
+export { scanUntilAttachable } from './scan-wait.js';
+export type { EndpointReport } from './report.js';
+export { endpointReport } from './report.js';

@@ -1,0 +1,40 @@
+import type { ScanError, WaitTimedOut } from '@tapwire/endpoints';
+import { describeSysError, type SysError } from '@tapwire/sys';
+
+/** Every way a CLI run can fail, with the exit code it maps to. */
+export type CliError =
+  | { readonly _tag: 'Usage'; readonly message: string }
+  | { readonly _tag: 'Failed'; readonly message: string }
+  | ScanError
+  | WaitTimedOut;
+
+export const usage = (message: string): CliError => ({ _tag: 'Usage', message });
+
+/** 2: the command line was wrong; 3: the netns could not be used; 1: anything else. */
+export const exitCodeOf = (e: CliError): number => {
+  switch (e._tag) {
+    case 'Usage':
+    case 'BadNetnsSpec':
+      return 2;
+    case 'NetnsNotFound':
+    case 'NotANetns':
+    case 'NetnsPermission':
+      return 3;
+    default:
+      return 1;
+  }
+};
+
+export const describeCliError = (e: CliError): string => {
+  switch (e._tag) {
+    case 'Usage':
+    case 'Failed':
+      return e.message;
+    case 'DecodeError':
+      return `could not decode ${e.input}: ${e.problems.slice(0, 3).join('; ')}`;
+    case 'WaitTimedOut':
+      return `no attachable link appeared in netns ${JSON.stringify(e.netns)} within ${e.waitedMs} ms (links seen: ${e.lastSeen.join(', ') || 'none'})`;
+    default:
+      return describeSysError(e as SysError);
+  }
+};

@@ -1,0 +1,33 @@
+import * as E from 'fp-ts/lib/Either.js';
+import { describeCliError, exitCodeOf, usage, type CliError } from './cli-error.js';
+import { INSPECT_HELP, inspectCommand } from './commands/inspect.js';
+import { processOutput, type Output } from './output.js';
+
+type Command = (argv: readonly string[], io: Output) => Promise<E.Either<CliError, void>>;
+
+const COMMANDS: Readonly<Record<string, { run: Command; help: string }>> = {
+  inspect: { run: inspectCommand, help: INSPECT_HELP },
+};
+
+const HELP = `usage: tapwire <command> [options]
+
+commands:
+${Object.values(COMMANDS)
+  .map((c) => `  ${c.help.split('\n')[0]}`)
+  .join('\n')}
+
+Exit codes: 0 ok, 1 failed, 2 bad command line, 3 netns unusable.`;
+
+/** Runs one CLI invocation and returns its exit code (never throws). */
+export const runCli = async (argv: readonly string[], io: Output = processOutput): Promise<number> => {
+  const [verb, ...rest] = argv;
+  if (verb === undefined || verb === '--help' || verb === '-h' || verb === 'help') {
+    io.out(HELP);
+    return verb === undefined ? 2 : 0;
+  }
+  const cmd = COMMANDS[verb];
+  const result = cmd === undefined ? E.left(usage(`unknown command ${JSON.stringify(verb)}\n${HELP}`)) : await cmd.run(rest, io);
+  if (E.isRight(result)) return 0;
+  io.err(`tapwire: error: ${describeCliError(result.left)}`);
+  return exitCodeOf(result.left);
+};

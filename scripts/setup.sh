@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# Sets up a fresh Debian machine (as root) to build, test and run tapwire:
+# system packages, pnpm, the workspace's dependencies, the build, the guest image.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+APT_PACKAGES=(iproute2 util-linux ethtool kmod cpio gzip busybox-static linux-image-amd64
+  qemu-system-x86 containernetworking-plugins python3)
+
+missing=()
+for p in "${APT_PACKAGES[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+if [ "${#missing[@]}" -gt 0 ]; then
+  echo "setup: installing ${missing[*]}"
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+# corepack's signature check fails against this registry, so pnpm comes from npm.
+if ! command -v pnpm >/dev/null 2>&1 || [ "$(pnpm --version | cut -d. -f1)" != 10 ]; then
+  npm install -g pnpm@10 >/dev/null 2>&1
+fi
+
+pnpm install --frozen-lockfile --reporter=silent
+pnpm -s build
+if [ -x scripts/build-guest.sh ]; then
+  bash scripts/build-guest.sh
+fi
+echo "setup: done"
