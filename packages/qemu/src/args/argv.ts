@@ -1,0 +1,27 @@
+// The whole QEMU command line (after the binary name) for one VM.
+import * as E from 'fp-ts/lib/Either.js';
+import { pipe } from 'fp-ts/lib/function.js';
+import type { ArgsError } from './errors.js';
+import { nicsNeedSharedMemory, type Nic } from './nic.js';
+import { renderMachineArgs, type MachineSpec } from './render-machine.js';
+import { renderNicArgs } from './render-nic.js';
+
+export interface QemuSpec {
+  /** needsSharedMemory may be left out: any vhost-user NIC turns it on. */
+  readonly machine: Omit<MachineSpec, 'needsSharedMemory'> & { readonly needsSharedMemory?: boolean };
+  readonly nics: readonly Nic[];
+}
+
+/** Machine arguments first, then the NICs in order. Prepend the binary yourself. */
+export const renderQemuArgv = (spec: QemuSpec): E.Either<ArgsError, string[]> =>
+  pipe(
+    E.Do,
+    E.bind('machine', () =>
+      renderMachineArgs({
+        ...spec.machine,
+        needsSharedMemory: spec.machine.needsSharedMemory === true || nicsNeedSharedMemory(spec.nics),
+      }),
+    ),
+    E.bind('nics', () => renderNicArgs(spec.nics)),
+    E.map(({ machine, nics }) => [...machine, ...nics]),
+  );
