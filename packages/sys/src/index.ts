@@ -6,3 +6,7 @@ export type { Ran } from './exec.js';
 export { run, spawnCount, inNetnsArgv } from './exec.js';
 export type { BatchTool } from './batch.js';
 export { runBatch, runBatchJson, encodeBatchLine, encodeBatchWord, splitBatchJson } from './batch.js';
+export type { DriverInfo, TapQueueOptions } from './ffi/index.js';
+export { withNetnsSync, inNetnsSync, readDriverInfo, openTapQueues, openMacvtapQueues, openVhostNet, closeFds, encodeLinkName, nsTypeOfFd } from './ffi/index.js';
+export type { PciIds } from './pci.js';
+export { readPciIds, checkPciAddress } from './pci.js';

@@ -1,0 +1,12 @@
+// Syscalls Node lacks (setns, ioctl, the new mount API), behind typed,
+// synchronous, Either-returning functions.
+export { withNetnsSync, inNetnsSync } from './netns-sync.js';
+export type { DriverInfo } from './ethtool.js';
+export { readDriverInfo } from './ethtool.js';
+export type { TapQueueOptions } from './tap.js';
+export { openTapQueues } from './tap.js';
+export { openMacvtapQueues } from './macvtap.js';
+export { openVhostNet } from './vhost.js';
+export { closeFds } from './fds.js';
+export { encodeLinkName } from './ifreq.js';
+export { nsTypeOfFd } from './nstype.js';
