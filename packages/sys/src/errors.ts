@@ -24,7 +24,7 @@ export type SysError =
   | { readonly _tag: 'BadInput'; readonly what: string; readonly input: string; readonly expected: string }
   /** The netns path now names another namespace than the one resolveNetns checked. */
   | { readonly _tag: 'NetnsChanged'; readonly input: string; readonly path: string; readonly expectedInode: number; readonly foundInode: number }
-  | { readonly _tag: 'LinkNotFound'; readonly netns: string; readonly name: string }
+  | { readonly _tag: 'LinkNotFound'; readonly netns: string; readonly link: string }
   | { readonly _tag: 'WrongLinkKind'; readonly netns: string; readonly name: string; readonly expected: string; readonly found: string }
   | {
       readonly _tag: 'TapQueueMismatch';
@@ -61,7 +61,7 @@ export const describeSysError = (e: SysError): string => {
     case 'NetnsChanged':
       return `netns ${JSON.stringify(e.input)} changed: ${e.path} is now net:[${e.foundInode}], was net:[${e.expectedInode}] when resolved`;
     case 'LinkNotFound':
-      return `no link ${JSON.stringify(e.name)} in netns ${JSON.stringify(e.netns)}`;
+      return `no link ${JSON.stringify(e.link)} in netns ${JSON.stringify(e.netns)}`;
     case 'WrongLinkKind':
       return `link ${JSON.stringify(e.name)} in netns ${JSON.stringify(e.netns)} is ${e.found}, expected ${e.expected}`;
     case 'TapQueueMismatch': {

@@ -57,7 +57,7 @@ const readTapDevice = (ns: NetnsHandle, sysfs: string, name: string): E.Either<S
   try {
     ifindex = Number(readFileSync(`${dir}/ifindex`, 'utf8').trim());
   } catch (e) {
-    if (code(e) === 'ENOENT') return E.left({ _tag: 'LinkNotFound', netns: ns.spec, name });
+    if (code(e) === 'ENOENT') return E.left({ _tag: 'LinkNotFound', netns: ns.spec, link: name });
     return E.left(fromNodeError('read', e, (c) => `reading ${name}'s ifindex from sysfs: ${c}`));
   }
   let dev: string;
@@ -97,7 +97,7 @@ const openDeviceNode = (ns: NetnsHandle, device: TapDevice, name: string, queues
         fds.push(openSync(`${tmp.right.root}/${node}`, 'r+'));
       } catch (e) {
         closeAll(fds);
-        if (code(e) === 'ENXIO' || code(e) === 'ENODEV') return E.left({ _tag: 'LinkNotFound', netns: ns.spec, name });
+        if (code(e) === 'ENXIO' || code(e) === 'ENODEV') return E.left({ _tag: 'LinkNotFound', netns: ns.spec, link: name });
         return E.left(fromNodeError('open', e, (c) => `opening ${name}'s tap device queue ${i + 1}/${queues}: ${c}`));
       }
     }
@@ -114,7 +114,7 @@ const checkQueueFd = (ns: NetnsHandle, name: string, device: TapDevice, fd: numb
   const got = call('ioctl', (c) => `TUNGETIFF on ${name}'s tap device: ${c}`, fd, TUNGETIFF, ifr);
   if (E.isLeft(got)) return got;
   // A different name means our link went away and its minor was reused.
-  if (rdev !== makedev(device.major, device.minor) || ifreqName(ifr) !== name) return E.left({ _tag: 'LinkNotFound', netns: ns.spec, name });
+  if (rdev !== makedev(device.major, device.minor) || ifreqName(ifr) !== name) return E.left({ _tag: 'LinkNotFound', netns: ns.spec, link: name });
   if ((ifreqFlags(ifr) & IFF_VNET_HDR) !== 0) return E.right(undefined);
   // macvtap's TUNSETIFF ignores the name and only toggles vnet_hdr/multi_queue.
   return E.map(() => undefined)(
@@ -151,7 +151,7 @@ export const openMacvtapQueues = (ns: NetnsHandle, linkName: string, queues: num
       const again = readTapDevice(ns, sysfs.right.root, linkName);
       if (E.isLeft(again) || again.right.ifindex !== device.right.ifindex || again.right.minor !== device.right.minor || again.right.major !== device.right.major) {
         closeAll(fds);
-        return E.isLeft(again) ? again : E.left({ _tag: 'LinkNotFound', netns: ns.spec, name: linkName });
+        return E.isLeft(again) ? again : E.left({ _tag: 'LinkNotFound', netns: ns.spec, link: linkName });
       }
       return E.right(fds);
     } finally {

@@ -37,7 +37,7 @@ const checkIsTap = (ns: NetnsHandle, name: string, bytes: Buffer): E.Either<SysE
     try {
       const info = reader.read(bytes);
       if (E.isLeft(info)) return info;
-      if (info.right === undefined) return E.left<SysError>({ _tag: 'LinkNotFound', netns: ns.spec, name });
+      if (info.right === undefined) return E.left<SysError>({ _tag: 'LinkNotFound', netns: ns.spec, link: name });
       const { driver, busInfo } = info.right;
       if (driver !== 'tun') return E.left<SysError>({ _tag: 'WrongLinkKind', netns: ns.spec, name, expected: 'a tap device (driver tun)', found: `a ${driver} link` });
       if (busInfo !== 'tap') return E.left<SysError>({ _tag: 'WrongLinkKind', netns: ns.spec, name, expected: 'a tap (layer 2) device', found: 'a tun (layer 3) device' });
