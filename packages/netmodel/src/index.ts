@@ -1,1 +1,21 @@
-export {};
+// Public API of netmodel: plan (pure), render, attach/detach/check (effects).
+export type { Argv, Attachment, Model, Op, Phase, Plan, Tool } from './model.js';
+export { MODELS, MAX_QUEUES, MAX_IFNAME_BYTES, MAX_ALIAS_BYTES } from './model.js';
+export type { NetmodelError, PlanError } from './errors.js';
+export { describeNetmodelError } from './errors.js';
+export type { Finding } from './findings.js';
+export { defaultTapName, validateTapName, validateQueues, parseQueues } from './names.js';
+export type { PlanOptions } from './plan.js';
+export { plan, lentMac, SUPPORTED_MODELS } from './plan.js';
+export { renderPlan, renderUndo, renderCommand, shellQuote } from './render.js';
+export type { AttachRecord } from './record.js';
+export { encodeRecord, decodeRecord } from './record.js';
+export type { ApplyOptions, FailAt } from './apply.js';
+export { applyPlan, FAULT_DEVICE } from './apply.js';
+export type { AttachOptions } from './attach.js';
+export { attach } from './attach.js';
+export type { CheckReport, DetachReport, DetachTarget } from './detach.js';
+export { detach, detachAll, check } from './detach.js';
+export { attachAll, wantsModel } from './attach-all.js';
+export type { NetnsView } from './state.js';
+export { readNetns, netnsState } from './state.js';

@@ -1,0 +1,96 @@
+// detach and check: everything needed comes from the netns itself (the alias
+// record), so they work from a fresh process, and are idempotent.
+import * as E from 'fp-ts/lib/Either.js';
+import type * as TE from 'fp-ts/lib/TaskEither.js';
+import { runBatch, type NetnsHandle } from '@tapwire/sys';
+import type { NetmodelError } from './errors.js';
+import type { Finding } from './findings.js';
+import { attachmentOf, detachCommands, findAttachments, findingsOf, type Found } from './inventory.js';
+import type { Attachment } from './model.js';
+import { defaultTapName } from './names.js';
+import { renderCommand } from './render.js';
+import { readNetns, type NetnsView } from './state.js';
+
+export type DetachTarget = string | Attachment;
+
+export interface DetachReport {
+  readonly netns: string;
+  /** What detach removed; empty when there was nothing (already detached, never attached, model none). */
+  readonly detached: readonly Attachment[];
+  readonly commands: readonly string[];
+}
+
+export interface CheckReport {
+  readonly attachment: Attachment;
+  readonly findings: readonly Finding[];
+}
+
+/** A link name, a tap name, or an Attachment: the attachments it denotes. */
+const select = (view: NetnsView, target: DetachTarget | undefined): Found[] => {
+  const all = findAttachments(view);
+  if (target === undefined) return all;
+  if (typeof target !== 'string') return target.model === 'none' ? [] : all.filter((f) => f.device.name === target.tapName);
+  return all.filter((f) => f.device.name === target || f.link?.name === target);
+};
+
+const detachFound = async (ns: NetnsHandle, view: NetnsView, found: readonly Found[], target: string): Promise<E.Either<NetmodelError, DetachReport>> => {
+  const cmds = found.map((f) => detachCommands(view, f));
+  const tc = cmds.flatMap((c) => c.tc);
+  const ip = cmds.flatMap((c) => c.ip);
+  const commands = [...tc.map((a) => renderCommand('tc', a)), ...ip.map((a) => renderCommand('ip', a))];
+  // -force: one stale line (a device someone removed meanwhile) must not keep the rest.
+  for (const [tool, lines] of [['tc', tc], ['ip', ip]] as const) {
+    const r = await runBatch(ns, tool, lines, { force: true })();
+    if (E.isLeft(r)) return E.left({ _tag: 'DetachFailed', netns: ns.spec, target, cause: r.left });
+  }
+  return E.right({ netns: ns.spec, detached: found.map(attachmentOf), commands });
+};
+
+const targetName = (t: DetachTarget | undefined): string => (t === undefined ? '--all' : typeof t === 'string' ? t : t.tapName);
+
+/** Removes the attachment(s) of a link or tap; succeeds with nothing to do. 2 spawns to read, 1 per tool to change. */
+export const detach =
+  (ns: NetnsHandle, target: DetachTarget): TE.TaskEither<NetmodelError, DetachReport> =>
+  async () => {
+    const view = await readNetns(ns)();
+    if (E.isLeft(view)) return view;
+    return detachFound(ns, view.right, select(view.right, target), targetName(target));
+  };
+
+/** Every tapwire attachment in the netns, in one process per tool. */
+export const detachAll =
+  (ns: NetnsHandle): TE.TaskEither<NetmodelError, DetachReport> =>
+  async () => {
+    const view = await readNetns(ns)();
+    if (E.isLeft(view)) return view;
+    return detachFound(ns, view.right, select(view.right, undefined), '--all');
+  };
+
+const checkIn = (ns: NetnsHandle, view: NetnsView, target: DetachTarget | undefined): E.Either<NetmodelError, CheckReport[]> => {
+  const found = select(view, target);
+  const reports = found.map((f) => ({ attachment: attachmentOf(f), findings: findingsOf(view, f) }));
+  if (target === undefined || found.length > 0) return E.right(reports);
+  // Nothing recorded: the expected device is missing (or the target does not exist at all).
+  if (typeof target !== 'string') {
+    if (target.model === 'none') return E.right([{ attachment: target, findings: [] }]);
+    return E.right([{ attachment: target, findings: [{ _tag: 'DeviceMissing', device: target.tapName, message: `${target.tapName} is gone` }] }]);
+  }
+  const link = view.links.find((l) => l.name === target);
+  if (link === undefined) return E.left({ _tag: 'LinkNotFound', netns: ns.spec, link: target });
+  const tap = defaultTapName(link.ifindex);
+  return E.right([
+    {
+      attachment: { link: target, model: 'tcfilter', tapName: tap, queues: 1, multiQueue: false, guestMac: link.mac ?? '-', mtu: link.mtu, device: 'tap' },
+      findings: [{ _tag: 'DeviceMissing', device: tap, message: `${target} has no tapwire attachment (no ${tap} with a tapwire record)` }],
+    },
+  ]);
+};
+
+/** Drift of the attachment(s) of a link, a tap or an Attachment; all of them without a target. */
+export const check =
+  (ns: NetnsHandle, target?: DetachTarget): TE.TaskEither<NetmodelError, readonly CheckReport[]> =>
+  async () => {
+    const view = await readNetns(ns)();
+    if (E.isLeft(view)) return view;
+    return checkIn(ns, view.right, target);
+  };

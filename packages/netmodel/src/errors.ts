@@ -1,0 +1,81 @@
+// Every failure of netmodel as a tagged value; humans read describeNetmodelError.
+import type { DecodeError } from '@tapwire/endpoints';
+import { describeSysError, type SysError } from '@tapwire/sys';
+import type { Finding } from './findings.js';
+import type { Model } from './model.js';
+
+/** Failures of the pure planner: nothing was read or changed. */
+export type PlanError =
+  | { readonly _tag: 'BadQueues'; readonly input: string; readonly expected: string }
+  | { readonly _tag: 'BadTapName'; readonly input: string; readonly expected: string }
+  | { readonly _tag: 'BadModel'; readonly input: string; readonly expected: string }
+  | { readonly _tag: 'ModelNotSupported'; readonly link: string; readonly kind: string; readonly model: Model; readonly supported: readonly Model[] }
+  | { readonly _tag: 'PassThroughOnly'; readonly link: string; readonly kind: string }
+  | { readonly _tag: 'NotAttachable'; readonly link: string; readonly kind: string; readonly reason: string }
+  | { readonly _tag: 'QueuesNotSupported'; readonly link: string; readonly queues: number; readonly why: string }
+  | { readonly _tag: 'AliasTooLong'; readonly link: string; readonly bytes: number; readonly max: number }
+  | { readonly _tag: 'NotEncodable'; readonly link: string; readonly what: string; readonly value: string };
+
+export type NetmodelError =
+  | PlanError
+  | SysError
+  | DecodeError
+  | { readonly _tag: 'LinkNotFound'; readonly netns: string; readonly link: string }
+  | { readonly _tag: 'ForeignLinkExists'; readonly netns: string; readonly name: string; readonly detail: string }
+  | { readonly _tag: 'ForeignIngressQdisc'; readonly netns: string; readonly link: string }
+  | { readonly _tag: 'AttachmentDrifted'; readonly netns: string; readonly link: string; readonly tapName: string; readonly findings: readonly Finding[] }
+  | {
+      readonly _tag: 'ApplyFailed';
+      readonly netns: string;
+      readonly phase: number;
+      /** 1-based op within the phase, or undefined when the tool did not say which line failed. */
+      readonly step: number | undefined;
+      readonly what: string;
+      readonly cause: SysError;
+      /** Errors of the rollback itself; empty when everything done was undone. */
+      readonly rollbackErrors: readonly string[];
+    }
+  | { readonly _tag: 'DetachFailed'; readonly netns: string; readonly target: string; readonly cause: SysError };
+
+const q = JSON.stringify;
+
+export const describeNetmodelError = (e: NetmodelError): string => {
+  switch (e._tag) {
+    case 'BadQueues':
+      return `bad queue count ${q(e.input)}: expected ${e.expected}`;
+    case 'BadTapName':
+      return `bad tap name ${q(e.input)}: expected ${e.expected}`;
+    case 'BadModel':
+      return `bad model ${q(e.input)}: expected ${e.expected}`;
+    case 'ModelNotSupported':
+      return `link ${q(e.link)} is a ${e.kind} endpoint: model ${e.model} is not supported for it (supported: ${e.supported.join(', ') || 'none'})`;
+    case 'PassThroughOnly':
+      return `link ${q(e.link)} is a ${e.kind} endpoint: it is passed through to the VM as it is, no network model applies`;
+    case 'NotAttachable':
+      return `link ${q(e.link)} (${e.kind}) is not attachable: ${e.reason}`;
+    case 'QueuesNotSupported':
+      return `link ${q(e.link)}: ${e.queues} queues not possible: ${e.why}`;
+    case 'AliasTooLong':
+      return `link ${q(e.link)}: the restore record needs ${e.bytes} bytes but a link alias holds at most ${e.max}; refusing before changing anything (too many addresses or routes for model macvtap)`;
+    case 'NotEncodable':
+      return `link ${q(e.link)}: cannot record ${e.what} ${q(e.value)} for detach`;
+    case 'DecodeError':
+      return `could not decode ${e.input}: ${e.problems.slice(0, 3).join('; ')}`;
+    case 'LinkNotFound':
+      return `netns ${q(e.netns)} has no link ${q(e.link)}`;
+    case 'ForeignLinkExists':
+      return `netns ${q(e.netns)} already has a link ${q(e.name)} that is not this attachment: ${e.detail}`;
+    case 'ForeignIngressQdisc':
+      return `link ${q(e.link)} in netns ${q(e.netns)} already has an ingress qdisc tapwire did not make; refusing to touch it (model tcfilter needs its own)`;
+    case 'AttachmentDrifted':
+      return `link ${q(e.link)} in netns ${q(e.netns)} has a tapwire attachment (${e.tapName}) that drifted: ${e.findings.map((f) => f.message).join('; ')}; detach it first`;
+    case 'ApplyFailed':
+      return `netns ${q(e.netns)}: phase ${e.phase}${e.step === undefined ? '' : ` step ${e.step}`} (${e.what}) failed: ${describeSysError(e.cause)}; ${
+        e.rollbackErrors.length === 0 ? 'everything done was undone' : `rollback incomplete: ${e.rollbackErrors.join('; ')}`
+      }`;
+    case 'DetachFailed':
+      return `netns ${q(e.netns)}: detaching ${q(e.target)} failed: ${describeSysError(e.cause)}`;
+    default:
+      return describeSysError(e);
+  }
+};

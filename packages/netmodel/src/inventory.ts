@@ -1,0 +1,106 @@
+// Pure functions over a NetnsView: which attachments it holds, how they drifted,
+// and the commands that remove them.
+import * as E from 'fp-ts/lib/Either.js';
+import type { Link } from '@tapwire/endpoints';
+import type { Finding } from './findings.js';
+import type { Argv, Attachment } from './model.js';
+import { decodeRecord, isTapwireAlias, type AttachRecord } from './record.js';
+import type { NetnsView } from './state.js';
+import { isIngress, redirectTarget } from './tc-json.js';
+
+export interface Found {
+  /** The device tapwire made (tap or macvtap), carrying the record in its alias. */
+  readonly device: Link;
+  readonly record: AttachRecord;
+  /** The endpoint, found by the recorded ifindex; undefined when it is gone. */
+  readonly link: Link | undefined;
+}
+
+export const findAttachments = (view: NetnsView): Found[] =>
+  view.links.flatMap((device) => {
+    if (!isTapwireAlias(device.alias)) return [];
+    const record = decodeRecord(device.alias);
+    if (E.isLeft(record)) return [];
+    return [{ device, record: record.right, link: view.links.find((l) => l.ifindex === record.right.ifindex) }];
+  });
+
+export const attachmentOf = (f: Found): Attachment => ({
+  link: f.link?.name ?? `if${f.record.ifindex}`,
+  model: f.record.model,
+  tapName: f.device.name,
+  queues: f.record.queues,
+  multiQueue: f.record.queues > 1,
+  guestMac: f.record.mac,
+  mtu: f.device.mtu,
+  device: f.record.model === 'tcfilter' ? 'tap' : 'macvtap',
+});
+
+const hasIngress = (view: NetnsView, dev: string): boolean => view.qdiscs.some((q) => q.dev === dev && isIngress(q));
+const redirects = (view: NetnsView, from: string, to: string): boolean => (view.filters[from] ?? []).some((f) => redirectTarget(f) === to);
+
+/** Drift of one found attachment; empty when the netns holds exactly what attach made. */
+export const findingsOf = (view: NetnsView, f: Found): Finding[] => {
+  const out: Finding[] = [];
+  const T = f.device.name;
+  const L = f.link;
+  if (L === undefined) {
+    return [{ _tag: 'LinkMissing', link: `ifindex ${f.record.ifindex}`, message: `the endpoint (ifindex ${f.record.ifindex}) of ${T} is gone` }];
+  }
+  if (!f.device.flags.includes('UP')) out.push({ _tag: 'DeviceDown', device: T, message: `${T} is down` });
+  if (f.device.mtu !== L.mtu) {
+    out.push({ _tag: 'MtuMismatch', device: T, expected: L.mtu, found: f.device.mtu, message: `${T} has MTU ${f.device.mtu}, ${L.name} has ${L.mtu}` });
+  }
+  if (f.record.model === 'tcfilter') {
+    if (L.mac !== f.record.mac) {
+      out.push({ _tag: 'MacChanged', device: L.name, expected: f.record.mac, found: L.mac ?? '-', message: `${L.name}'s MAC is ${L.mac ?? 'gone'}, the guest uses ${f.record.mac}` });
+    }
+    for (const dev of [L.name, T]) {
+      if (!hasIngress(view, dev)) out.push({ _tag: 'QdiscMissing', device: dev, message: `${dev} has no ingress qdisc` });
+    }
+    for (const [from, to] of [[L.name, T], [T, L.name]] as const) {
+      if (!redirects(view, from, to)) out.push({ _tag: 'FilterMissing', from, to, message: `no filter redirects ${from} to ${to}` });
+    }
+  } else {
+    if (f.device.mac !== f.record.mac) {
+      out.push({ _tag: 'MacChanged', device: T, expected: f.record.mac, found: f.device.mac ?? '-', message: `${T}'s MAC is ${f.device.mac ?? 'gone'}, expected ${f.record.mac}` });
+    }
+    const lower = f.device.parent?.ifindex;
+    if (lower !== L.ifindex && f.device.parent?.name !== L.name) {
+      out.push({ _tag: 'WrongLower', device: T, expected: L.name, found: f.device.parent?.name ?? String(lower ?? '-'), message: `${T} is not on ${L.name}` });
+    }
+    const addrs = L.addresses.filter((a) => !(a.family === 'inet6' && a.scope === 'link'));
+    if (addrs.length > 0) {
+      const list = addrs.map((a) => `${a.local}/${a.prefixlen}`);
+      out.push({ _tag: 'AddressesOnLink', link: L.name, addresses: list, message: `${L.name} has addresses again (${list.join(', ')}): the host and the guest would both answer for them` });
+    }
+  }
+  return out;
+};
+
+export interface DetachCommands {
+  readonly tc: Argv[];
+  readonly ip: Argv[];
+}
+
+/** What removes one attachment and restores its endpoint; only commands that still have work to do. */
+export const detachCommands = (view: NetnsView, f: Found): DetachCommands => {
+  const T = f.device.name;
+  const L = f.link;
+  if (f.record.model === 'tcfilter') {
+    return {
+      tc: L !== undefined && hasIngress(view, L.name) ? [['qdisc', 'del', 'dev', L.name, 'ingress']] : [],
+      ip: [['link', 'del', 'dev', T]],
+    };
+  }
+  if (L === undefined) return { tc: [], ip: [['link', 'del', 'dev', T]] };
+  const present = new Set(L.addresses.map((a) => `${a.local}/${a.prefixlen}`));
+  return {
+    tc: [],
+    ip: [
+      ['link', 'del', 'dev', T],
+      ...(L.mac === f.record.mac ? [] : [['link', 'set', 'dev', L.name, 'address', f.record.mac]]),
+      ...f.record.addresses.filter((ws) => !present.has(ws[0] ?? '')).map((ws) => ['addr', 'add', ...ws, 'dev', L.name]),
+      ...f.record.routes.map((ws) => ['route', 'replace', ...ws, 'dev', L.name]),
+    ],
+  };
+};

@@ -1,0 +1,56 @@
+// The attachment models and the typed plan they produce. A plan is data: an
+// ordered list of phases (one -batch process each), every operation carrying
+// the commands that undo it, so the same value renders, applies and rolls back.
+
+export const MODELS = ['tcfilter', 'macvtap', 'none'] as const;
+export type Model = (typeof MODELS)[number];
+
+export type Tool = 'ip' | 'tc';
+export type Argv = readonly string[];
+
+export interface Op {
+  /** A short sentence for humans and error messages. */
+  readonly what: string;
+  /** The tool's argv, without the tool name (a -batch line). */
+  readonly argv: Argv;
+  /** Commands that undo this op once it took effect, run in this order (with -force). */
+  readonly undo: readonly Argv[];
+  /** tc qdisc changes can hit EBUSY while the device is busy: retry those. */
+  readonly retryOnBusy?: boolean;
+}
+
+export interface Phase {
+  readonly tool: Tool;
+  readonly ops: readonly Op[];
+}
+
+/** What the VM side needs to know about one attachment. */
+export interface Attachment {
+  /** The endpoint link's name in the netns. */
+  readonly link: string;
+  readonly model: Model;
+  /** The device the VM opens: a tap, a macvtap, or (model none) the endpoint itself. */
+  readonly tapName: string;
+  readonly queues: number;
+  readonly multiQueue: boolean;
+  /** The MAC the VM's NIC must use: the endpoint's original MAC. */
+  readonly guestMac: string;
+  readonly mtu: number;
+  readonly device: 'tap' | 'macvtap';
+  /** True when attach found this attachment already in place and changed nothing. */
+  readonly existing?: boolean;
+}
+
+export interface Plan extends Omit<Attachment, 'existing'> {
+  readonly ifindex: number;
+  /** The alias recorded on the device tapwire creates (undefined for model none). */
+  readonly alias: string | undefined;
+  readonly phases: readonly Phase[];
+}
+
+/** Linux's tun and macvtap drivers cap a device at MAX_TAP_QUEUES = 256 queues. */
+export const MAX_QUEUES = 256;
+/** IFNAMSIZ 16 including the NUL. */
+export const MAX_IFNAME_BYTES = 15;
+/** IFALIASZ 256 including the NUL. */
+export const MAX_ALIAS_BYTES = 255;

@@ -1,0 +1,160 @@
+// Golden tests of the pure planner: exact command lines, errors by kind.
+import test from 'ava';
+import * as E from 'fp-ts/lib/Either.js';
+import type { Endpoint, Link, Route } from '@tapwire/endpoints';
+import { MAX_ALIAS_BYTES, type Model } from './model.js';
+import { parseQueues, validateTapName } from './names.js';
+import { lentMac, plan, type PlanOptions } from './plan.js';
+import { decodeRecord } from './record.js';
+import { renderPlan, renderUndo } from './render.js';
+
+const link = (over: Partial<Link> = {}): Link => ({
+  name: 'eth0',
+  ifindex: 7,
+  kind: 'veth',
+  kindData: {},
+  slaveKind: undefined,
+  linkType: 'ether',
+  mac: '52:54:00:12:34:56',
+  mtu: 1450,
+  txqlen: 1000,
+  flags: ['BROADCAST', 'MULTICAST', 'UP', 'LOWER_UP'],
+  operstate: 'UP',
+  parent: undefined,
+  master: undefined,
+  alias: undefined,
+  numTxQueues: 1,
+  numRxQueues: 1,
+  addresses: [{ family: 'inet', local: '10.0.0.2', prefixlen: 24, scope: 'global' }],
+  tun: undefined,
+  ...over,
+});
+
+const endpoint = (kind: Endpoint['kind'], over: Partial<Link> = {}, skipped?: string): Endpoint =>
+  ({ kind, link: link(over), reason: 'test', skipped, multiQueue: false, vnetHdr: true, linkKind: 'x', pci: undefined, socket: '/s' }) as unknown as Endpoint;
+
+const planned = (e: Endpoint, model: Model, opts: PlanOptions = {}) => {
+  const p = plan(e, model, opts);
+  if (E.isLeft(p)) throw new Error(`unexpected ${JSON.stringify(p.left)}`);
+  return p.right;
+};
+
+test('tcfilter: exact command lines and inverse', (t) => {
+  const p = planned(endpoint('veth'), 'tcfilter');
+  t.deepEqual(renderPlan(p), [
+    'ip tuntap add dev tw7 mode tap vnet_hdr',
+    'ip link set dev tw7 alias tapwire:1,tcfilter,7,1,52:54:00:12:34:56',
+    'ip link set dev tw7 mtu 1450',
+    'ip link set dev tw7 up',
+    'tc qdisc add dev eth0 ingress',
+    'tc qdisc add dev tw7 ingress',
+    'tc filter add dev eth0 parent ffff: protocol all u32 match u8 0 0 action mirred egress redirect dev tw7',
+    'tc filter add dev tw7 parent ffff: protocol all u32 match u8 0 0 action mirred egress redirect dev eth0',
+  ]);
+  t.deepEqual(renderUndo(p), [
+    'tc filter del dev tw7 parent ffff:',
+    'tc filter del dev eth0 parent ffff:',
+    'tc qdisc del dev tw7 ingress',
+    'tc qdisc del dev eth0 ingress',
+    'ip link del dev tw7',
+  ]);
+  t.like(p, { tapName: 'tw7', queues: 1, multiQueue: false, guestMac: '52:54:00:12:34:56', mtu: 1450, device: 'tap' });
+});
+
+test('tcfilter: queues > 1 makes a multi-queue tap; the tap name override is used', (t) => {
+  const p = planned(endpoint('macvlan'), 'tcfilter', { queues: 4, tapName: 'vm0' });
+  t.is(renderPlan(p)[0], 'ip tuntap add dev vm0 mode tap vnet_hdr multi_queue');
+  t.like(p, { tapName: 'vm0', queues: 4, multiQueue: true });
+});
+
+test('macvtap: exact command lines, addresses and routes recorded in the alias', (t) => {
+  const routes: Route[] = [
+    { dst: 'default', gateway: '10.0.0.1', dev: 'eth0', table: undefined, type: undefined, protocol: undefined, scope: undefined, prefsrc: undefined, metric: undefined, family: 'inet' },
+    { dst: '10.0.0.0/24', gateway: undefined, dev: 'eth0', table: undefined, type: undefined, protocol: 'kernel', scope: 'link', prefsrc: '10.0.0.2', metric: undefined, family: 'inet' },
+    { dst: '10.0.0.2', gateway: undefined, dev: 'eth0', table: 'local', type: 'local', protocol: 'kernel', scope: 'host', prefsrc: '10.0.0.2', metric: undefined, family: 'inet' },
+  ];
+  const e = endpoint('veth', {
+    addresses: [
+      { family: 'inet', local: '10.0.0.2', prefixlen: 24, scope: 'global', broadcast: '10.0.0.255' },
+      { family: 'inet6', local: 'fd00::2', prefixlen: 64, scope: 'global' },
+    ],
+  });
+  const p = planned(e, 'macvtap', { routes });
+  const lent = lentMac('52:54:00:12:34:56');
+  const alias = 'tapwire:1,macvtap,7,1,52:54:00:12:34:56,10.0.0.2/24+broadcast+10.0.0.255;fd00::2/64,0.0.0.0/0+via+10.0.0.1';
+  t.deepEqual(renderPlan(p), [
+    'ip link add link eth0 name tw7 type macvtap mode bridge',
+    `ip link set dev tw7 alias '${alias}'`,
+    'ip link set dev tw7 mtu 1450',
+    'ip link set dev tw7 txqueuelen 1000',
+    'ip route del 0.0.0.0/0 via 10.0.0.1 dev eth0',
+    'ip addr del fd00::2/64 dev eth0',
+    'ip addr del 10.0.0.2/24 dev eth0',
+    `ip link set dev eth0 address ${lent}`,
+    'ip link set dev tw7 address 52:54:00:12:34:56',
+    'ip link set dev tw7 up',
+  ]);
+  t.deepEqual(renderUndo(p), [
+    'ip link set dev eth0 address 52:54:00:12:34:56',
+    'ip addr add 10.0.0.2/24 broadcast 10.0.0.255 dev eth0',
+    'ip addr add fd00::2/64 dev eth0',
+    'ip route replace 0.0.0.0/0 via 10.0.0.1 dev eth0',
+    'ip link del dev tw7',
+  ]);
+  t.is(p.alias, alias);
+  t.like(decodeRecord(alias), { _tag: 'Right', right: { model: 'macvtap', ifindex: 7, routes: [['0.0.0.0/0', 'via', '10.0.0.1']] } });
+  t.like(p, { device: 'macvtap', guestMac: '52:54:00:12:34:56' });
+});
+
+test('lentMac is locally administered, unicast, and not the original', (t) => {
+  for (const mac of ['52:54:00:12:34:56', '02:00:00:00:00:01', 'ff:ff:ff:ff:ff:fe']) {
+    const m = lentMac(mac);
+    const b0 = parseInt(m.slice(0, 2), 16);
+    t.is(b0 & 0x03, 0x02);
+    t.not(m, mac);
+    t.regex(m, /^[0-9a-f]{2}(:[0-9a-f]{2}){5}$/);
+  }
+});
+
+test('macvtap: a restore record over IFALIASZ is refused before anything changes', (t) => {
+  const addresses = Array.from({ length: 20 }, (_, i) => ({ family: 'inet' as const, local: `10.0.${i}.2`, prefixlen: 24, scope: 'global' }));
+  const p = plan(endpoint('veth', { addresses }), 'macvtap');
+  t.like(p, { _tag: 'Left', left: { _tag: 'AliasTooLong', max: MAX_ALIAS_BYTES } });
+});
+
+test('none: empty plan for a tap handed over as is', (t) => {
+  const p = planned(endpoint('tap', { name: 'vmtap', kind: 'tun' }), 'none');
+  t.deepEqual(renderPlan(p), []);
+  t.like(p, { tapName: 'vmtap', device: 'tap', queues: 1 });
+  t.like(plan(endpoint('tap', { kind: 'tun' }), 'none', { queues: 2 }), { _tag: 'Left', left: { _tag: 'QueuesNotSupported' } });
+  t.like(plan(endpoint('veth'), 'none'), { _tag: 'Left', left: { _tag: 'ModelNotSupported', supported: ['tcfilter', 'macvtap'] } });
+});
+
+test('models per kind', (t) => {
+  t.like(plan(endpoint('ipvlan'), 'macvtap'), { _tag: 'Left', left: { _tag: 'ModelNotSupported', kind: 'ipvlan', supported: ['tcfilter'] } });
+  t.like(plan(endpoint('vlan'), 'none'), { _tag: 'Left', left: { _tag: 'ModelNotSupported', kind: 'vlan' } });
+  t.true(E.isRight(plan(endpoint('ipvlan'), 'tcfilter')));
+  t.like(plan(endpoint('physical'), 'tcfilter'), { _tag: 'Left', left: { _tag: 'PassThroughOnly', kind: 'physical' } });
+  t.like(plan(endpoint('vhost-user'), 'tcfilter'), { _tag: 'Left', left: { _tag: 'PassThroughOnly', kind: 'vhost-user' } });
+  t.like(plan(endpoint('unsupported', {}, 'link kind "tun": tun mode'), 'tcfilter'), { _tag: 'Left', left: { _tag: 'NotAttachable', link: 'eth0', reason: 'link kind "tun": tun mode' } });
+  t.like(plan(endpoint('loopback', { name: 'lo' }, 'loopback'), 'tcfilter'), { _tag: 'Left', left: { _tag: 'NotAttachable', link: 'lo' } });
+  t.like(plan(endpoint('veth', {}, 'no addresses'), 'tcfilter'), { _tag: 'Left', left: { _tag: 'NotAttachable', reason: 'no addresses' } });
+});
+
+test('queues: 1..256; 0, 257, 1025 and junk are errors', (t) => {
+  t.true(E.isRight(plan(endpoint('veth'), 'tcfilter', { queues: 256 })));
+  for (const q of [0, 257, 1025, 1.5, -1, Number.NaN]) t.like(plan(endpoint('veth'), 'tcfilter', { queues: q }), { _tag: 'Left', left: { _tag: 'BadQueues' } });
+  t.like(parseQueues('4'), { _tag: 'Right', right: 4 });
+  for (const s of ['0', '1025', '4x', '', '0x4', '1e2']) t.like(parseQueues(s), { _tag: 'Left', left: { _tag: 'BadQueues' } });
+});
+
+test('tap names: 1-15 bytes, no / : or whitespace, not . or ..', (t) => {
+  for (const ok of ['tw1', 'a', 'x'.repeat(15), 'vm;$(x)"é']) t.true(E.isRight(validateTapName(ok)), ok);
+  for (const bad of ['', 'x'.repeat(16), 'a/b', 'a:b', 'a b', 'a\tb', '.', '..', 'é'.repeat(8)]) t.true(E.isLeft(validateTapName(bad)), bad);
+  t.like(plan(endpoint('veth'), 'tcfilter', { tapName: 'eth0' }), { _tag: 'Left', left: { _tag: 'BadTapName' } });
+});
+
+test('render quotes names a shell would misread', (t) => {
+  const p = planned(endpoint('veth', { name: `a;b'$(x)` }), 'tcfilter');
+  t.is(renderPlan(p)[4], `tc qdisc add dev 'a;b'\\''$(x)' ingress`);
+});

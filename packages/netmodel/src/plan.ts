@@ -1,0 +1,203 @@
+// The pure planner: endpoint + model + options -> the typed, invertible plan.
+import { createHash } from 'node:crypto';
+import * as E from 'fp-ts/lib/Either.js';
+import type { Address, Endpoint, Link, Route } from '@tapwire/endpoints';
+import type { PlanError } from './errors.js';
+import { MAX_ALIAS_BYTES, type Argv, type Model, type Op, type Phase, type Plan } from './model.js';
+import { defaultTapName, validateQueues, validateTapName } from './names.js';
+import { encodeRecord, RECORD_WORD, type AttachRecord } from './record.js';
+
+export interface PlanOptions {
+  /** Queues the VM opens; >1 makes a multi-queue device. Default 1, at most MAX_QUEUES. */
+  readonly queues?: number;
+  /** Overrides tw<ifindex>; not allowed with model none (the endpoint is the tap). */
+  readonly tapName?: string;
+  /** The netns's routes (from a scan): model macvtap removes and restores those via the link. */
+  readonly routes?: readonly Route[];
+}
+
+/** Which models each endpoint kind accepts; absent kinds take none at all. */
+export const SUPPORTED_MODELS: Readonly<Partial<Record<Endpoint['kind'], readonly Model[]>>> = {
+  veth: ['tcfilter', 'macvtap'],
+  macvlan: ['tcfilter', 'macvtap'],
+  tuntap: ['tcfilter', 'macvtap', 'none'],
+  tap: ['tcfilter', 'macvtap', 'none'],
+  macvtap: ['none'],
+  ipvlan: ['tcfilter'],
+  vlan: ['tcfilter'],
+};
+
+/**
+ * A locally administered unicast MAC for the link while its MAC is lent to the
+ * macvtap. Derived from the original (hash, not Math.random) so planning stays
+ * pure and re-planning gives the same commands.
+ */
+export const lentMac = (mac: string): string => {
+  const h = createHash('sha256').update(`tapwire:${mac}`).digest();
+  const b0 = h[0] ?? 0;
+  const bytes = [(b0 & 0xfc) | 0x02, ...h.subarray(1, 6)];
+  return bytes.map((b) => b.toString(16).padStart(2, '0')).join(':');
+};
+
+const op = (what: string, argv: Argv, undo: readonly Argv[] = [], retryOnBusy = false): Op =>
+  retryOnBusy ? { what, argv, undo, retryOnBusy } : { what, argv, undo };
+
+/** `ip addr add` words re-creating one address (without `dev`). */
+export const addressWords = (a: Address): Argv => [
+  `${a.local}/${a.prefixlen}`,
+  ...(a.broadcast === undefined ? [] : ['broadcast', a.broadcast]),
+  ...(a.scope === 'global' ? [] : ['scope', a.scope]),
+];
+
+/** Routes through the link that a user or daemon made (kernel ones come back with the addresses). */
+export const restorableRoutes = (routes: readonly Route[], link: string): readonly Route[] =>
+  routes.filter((r) => r.dev === link && r.protocol !== 'kernel' && r.table !== 'local');
+
+/** `ip route replace` words re-creating one route (without `dev`). */
+export const routeWords = (r: Route): Argv => [
+  ...(r.type === undefined || r.type === 'unicast' ? [] : [r.type]),
+  r.dst === 'default' ? (r.family === 'inet6' ? '::/0' : '0.0.0.0/0') : r.dst,
+  ...(r.gateway === undefined ? [] : ['via', r.gateway]),
+  ...(r.table === undefined || r.table === 'main' ? [] : ['table', r.table]),
+  ...(r.protocol === undefined || r.protocol === 'boot' ? [] : ['proto', r.protocol]),
+  ...(r.scope === undefined ? [] : ['scope', r.scope]),
+  ...(r.prefsrc === undefined ? [] : ['src', r.prefsrc]),
+  ...(r.metric === undefined ? [] : ['metric', String(r.metric)]),
+];
+
+const checkKind = (e: Endpoint, model: Model): E.Either<PlanError, void> => {
+  const link = e.link.name;
+  if (e.kind === 'physical' || e.kind === 'vhost-user') return E.left({ _tag: 'PassThroughOnly', link, kind: e.kind });
+  if (e.skipped !== undefined) return E.left({ _tag: 'NotAttachable', link, kind: e.kind, reason: e.skipped });
+  const supported = SUPPORTED_MODELS[e.kind];
+  if (supported === undefined) return E.left({ _tag: 'NotAttachable', link, kind: e.kind, reason: e.reason });
+  if (!supported.includes(model)) return E.left({ _tag: 'ModelNotSupported', link, kind: e.kind, model, supported });
+  return E.right(undefined);
+};
+
+const checkRecord = (link: string, r: AttachRecord): E.Either<PlanError, string> => {
+  const words: [string, string][] = [
+    ['MAC', r.mac],
+    ...r.addresses.flatMap((ws) => ws.map((w): [string, string] => ['address', w])),
+    ...r.routes.flatMap((ws) => ws.map((w): [string, string] => ['route', w])),
+  ];
+  const bad = words.find(([, w]) => !RECORD_WORD.test(w));
+  if (bad !== undefined) return E.left({ _tag: 'NotEncodable', link, what: bad[0], value: bad[1] });
+  const alias = encodeRecord(r);
+  const bytes = Buffer.byteLength(alias, 'utf8');
+  return bytes > MAX_ALIAS_BYTES ? E.left({ _tag: 'AliasTooLong', link, bytes, max: MAX_ALIAS_BYTES }) : E.right(alias);
+};
+
+interface Common {
+  readonly link: Link;
+  readonly mac: string;
+  readonly tap: string;
+  readonly queues: number;
+}
+
+const tcfilterPhases = ({ link, tap, queues }: Common, alias: string): readonly Phase[] => {
+  const L = link.name;
+  const redirect = (from: string, to: string): Op =>
+    op(
+      `redirect everything arriving on ${from} to ${to}`,
+      ['filter', 'add', 'dev', from, 'parent', 'ffff:', 'protocol', 'all', 'u32', 'match', 'u8', '0', '0', 'action', 'mirred', 'egress', 'redirect', 'dev', to],
+      [['filter', 'del', 'dev', from, 'parent', 'ffff:']],
+    );
+  return [
+    {
+      tool: 'ip',
+      ops: [
+        op(`create tap ${tap}`, ['tuntap', 'add', 'dev', tap, 'mode', 'tap', 'vnet_hdr', ...(queues > 1 ? ['multi_queue'] : [])], [['link', 'del', 'dev', tap]]),
+        op(`record the attachment in ${tap}'s alias`, ['link', 'set', 'dev', tap, 'alias', alias]),
+        op(`copy ${L}'s MTU to ${tap}`, ['link', 'set', 'dev', tap, 'mtu', String(link.mtu)]),
+        op(`bring ${tap} up`, ['link', 'set', 'dev', tap, 'up']),
+      ],
+    },
+    {
+      tool: 'tc',
+      ops: [
+        op(`add an ingress qdisc to ${L}`, ['qdisc', 'add', 'dev', L, 'ingress'], [['qdisc', 'del', 'dev', L, 'ingress']], true),
+        op(`add an ingress qdisc to ${tap}`, ['qdisc', 'add', 'dev', tap, 'ingress'], [['qdisc', 'del', 'dev', tap, 'ingress']], true),
+        redirect(L, tap),
+        redirect(tap, L),
+      ],
+    },
+  ];
+};
+
+const macvtapPhases = ({ link, mac, tap }: Common, alias: string, routes: readonly Route[]): readonly Phase[] => {
+  const L = link.name;
+  const lent = lentMac(mac);
+  return [
+    {
+      tool: 'ip',
+      ops: [
+        op(`create macvtap ${tap} on ${L}`, ['link', 'add', 'link', L, 'name', tap, 'type', 'macvtap', 'mode', 'bridge'], [['link', 'del', 'dev', tap]]),
+        op(`record the attachment in ${tap}'s alias`, ['link', 'set', 'dev', tap, 'alias', alias]),
+        op(`copy ${L}'s MTU to ${tap}`, ['link', 'set', 'dev', tap, 'mtu', String(link.mtu)]),
+        ...(link.txqlen === undefined ? [] : [op(`copy ${L}'s txqueuelen to ${tap}`, ['link', 'set', 'dev', tap, 'txqueuelen', String(link.txqlen)])]),
+        // Routes first: they may need the addresses (gateway, src) to be re-added on undo.
+        ...routes.map((r) => {
+          const ws = routeWords(r);
+          return op(`remove route ${ws.join(' ')} via ${L}`, ['route', 'del', ...ws, 'dev', L], [['route', 'replace', ...ws, 'dev', L]]);
+        }),
+        // Last address first, so deleting a primary never drops its secondaries with it,
+        // and undo (reverse order) re-adds them in the original order.
+        ...[...link.addresses].reverse().map((a) =>
+          op(`remove address ${a.local}/${a.prefixlen} from ${L}`, ['addr', 'del', `${a.local}/${a.prefixlen}`, 'dev', L], [['addr', 'add', ...addressWords(a), 'dev', L]]),
+        ),
+        op(`give ${L} a locally administered MAC`, ['link', 'set', 'dev', L, 'address', lent], [['link', 'set', 'dev', L, 'address', mac]]),
+        op(`give ${tap} ${L}'s MAC`, ['link', 'set', 'dev', tap, 'address', mac]),
+        op(`bring ${tap} up`, ['link', 'set', 'dev', tap, 'up']),
+      ],
+    },
+  ];
+};
+
+export const plan = (endpoint: Endpoint, model: Model, options: PlanOptions = {}): E.Either<PlanError, Plan> => {
+  const link = endpoint.link;
+  const kindOk = checkKind(endpoint, model);
+  if (E.isLeft(kindOk)) return kindOk;
+  const queues = validateQueues(options.queues ?? 1);
+  if (E.isLeft(queues)) return queues;
+  if (link.mac === undefined) return E.left({ _tag: 'NotAttachable', link: link.name, kind: endpoint.kind, reason: 'it has no MAC address' });
+  const mac = link.mac;
+  const base = { link: link.name, ifindex: link.ifindex, model, queues: queues.right, guestMac: mac, mtu: link.mtu };
+
+  if (model === 'none') {
+    if (options.tapName !== undefined && options.tapName !== link.name) {
+      return E.left({ _tag: 'BadTapName', input: options.tapName, expected: `no override: model none hands ${link.name} itself to the VM` });
+    }
+    const device = endpoint.kind === 'macvtap' ? 'macvtap' : 'tap';
+    const multiQueue = endpoint.kind === 'macvtap' || ((endpoint.kind === 'tap' || endpoint.kind === 'tuntap') && endpoint.multiQueue);
+    if (queues.right > 1 && !multiQueue) {
+      return E.left({ _tag: 'QueuesNotSupported', link: link.name, queues: queues.right, why: 'the tap was made without multi_queue' });
+    }
+    return E.right({ ...base, tapName: link.name, multiQueue: queues.right > 1, device, alias: undefined, phases: [] });
+  }
+
+  const tap = validateTapName(options.tapName ?? defaultTapName(link.ifindex));
+  if (E.isLeft(tap)) return tap;
+  if (tap.right === link.name) return E.left({ _tag: 'BadTapName', input: tap.right, expected: `a name other than the endpoint's own (${link.name})` });
+  const common: Common = { link, mac, tap: tap.right, queues: queues.right };
+  const routes = model === 'macvtap' ? restorableRoutes(options.routes ?? [], link.name) : [];
+  const record: AttachRecord = {
+    model,
+    ifindex: link.ifindex,
+    queues: queues.right,
+    mac,
+    addresses: model === 'macvtap' ? link.addresses.map(addressWords) : [],
+    routes: routes.map(routeWords),
+  };
+  const alias = checkRecord(link.name, record);
+  if (E.isLeft(alias)) return alias;
+  const phases = model === 'tcfilter' ? tcfilterPhases(common, alias.right) : macvtapPhases(common, alias.right, routes);
+  return E.right({
+    ...base,
+    tapName: tap.right,
+    multiQueue: queues.right > 1,
+    device: model === 'tcfilter' ? 'tap' : 'macvtap',
+    alias: alias.right,
+    phases,
+  });
+};
