@@ -5,9 +5,9 @@ import { makeNetns, sh } from '@tapwire/testkit';
 import type { NetnsHandle } from '../netns.js';
 
 /**
- * Built from stat's inode rather than resolveNetns, which today refuses every
- * named netns: it expects readlink(/proc/self/fd/N) to print "net:[ino]", but
- * for a bind mount like /run/netns/NAME it prints the path (see nsTypeOfFd).
+ * Built from stat's inode so the FFI tests do not depend on resolveNetns (whose
+ * readlink check refused every named netns: a bind mount like /run/netns/NAME
+ * reads back as its path, not net:[ino]; see nsTypeOfFd).
  */
 export const handleAt = (spec: string, path: string): NetnsHandle => ({ spec, path, inode: statSync(path).ino });
 
