@@ -79,7 +79,7 @@ test('kinds map to endpoints, tun mode is an unsupported L3 device', (t) => {
   ];
   for (const [over, kind] of cases) {
     const l = link(over);
-    t.is(classifyLink(l, snap([l])).kind, kind, JSON.stringify(over));
+    t.is(String(classifyLink(l, snap([l])).kind), kind, JSON.stringify(over));
   }
   const br = link({ kind: 'wireguard' });
   const e = classifyLink(br, snap([br]));

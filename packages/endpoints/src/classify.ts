@@ -8,11 +8,11 @@ export interface ClassifyOptions {
   readonly asTap?: readonly string[];
 }
 
-/** Kata's rule: an ethtool bus-info with three ':'-separated parts is a PCI address. */
-export const isPciBusInfo = (busInfo: string): boolean => {
-  const parts = busInfo.split(':');
-  return parts.length === 3 && parts.every((p) => p.length > 0);
-};
+/** An ethtool bus-info that is a PCI address (domain:bus:device.function). */
+export const isPciBusInfo = (busInfo: string): boolean => PCI_BDF.test(busInfo);
+// Kata counts three ':'-separated parts; a full BDF check also refuses e.g.
+// usb-0000:00:14.0-1, which has three parts but is a USB path.
+const PCI_BDF = /^[0-9a-f]{4,8}:[0-9a-f]{2}:[0-9a-f]{2}\.[0-7]$/i;
 
 /** tapwire marks the links it makes with an alias starting with this. */
 export const TAPWIRE_ALIAS_PREFIX = 'tapwire:';
@@ -77,10 +77,11 @@ const vhostUser = (link: Link, snap: Snapshot): Kinded | undefined => {
 
 const skippedFor = (link: Link, e: Kinded, asTap: boolean): string | undefined => {
   if (e.kind === 'loopback') return 'loopback';
-  if (e.kind === 'unsupported') return e.reason;
   if (link.alias?.startsWith(TAPWIRE_ALIAS_PREFIX) === true) return `made by tapwire (${link.alias})`;
   if (asTap) return undefined;
+  // Kata's rule comes first: a link without addresses is not the pod's NIC.
   if (link.addresses.length === 0) return 'no addresses';
+  if (e.kind === 'unsupported') return e.reason;
   return undefined;
 };
 

@@ -50,6 +50,7 @@ const IpRoute = t.intersection([
     scope: t.string,
     prefsrc: t.string,
     metric: t.number,
+    pref: t.string,
   }),
 ], 'route');
 
@@ -124,7 +125,10 @@ export const toLink = (l: IpLink): Link => {
   };
 };
 
-const family = (dst: string): 'inet' | 'inet6' => (dst.includes(':') ? 'inet6' : 'inet');
+// ip's route JSON has no family field: only v6 routes carry `pref`, and a v6
+// destination or gateway has a ':'.
+const routeFamily = (r: t.TypeOf<typeof IpRoute>): 'inet' | 'inet6' =>
+  r.pref !== undefined || r.dst.includes(':') || (r.gateway ?? '').includes(':') ? 'inet6' : 'inet';
 
 export const decodeLinks = (text: string | undefined): E.Either<DecodeError, readonly Link[]> =>
   E.map((ls: IpLink[]) => ls.map(toLink))(decodeJson('ip addr show', t.array(IpLink, 'links'), text));
@@ -141,7 +145,7 @@ export const decodeRoutes = (text: string | undefined): E.Either<DecodeError, re
       scope: r.scope,
       prefsrc: r.prefsrc,
       metric: r.metric,
-      family: family(r.dst === 'default' ? (r.gateway ?? r.prefsrc ?? '') : r.dst),
+      family: routeFamily(r),
     })),
   )(decodeJson('ip route show table all', t.array(IpRoute, 'routes'), text));
 

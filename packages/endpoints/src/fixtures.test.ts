@@ -41,7 +41,7 @@ for (const name of scenarios) {
     t.true(Object.keys(meta.expect).length > 0, 'meta.json lists expected kinds');
     for (const [link, kind] of Object.entries(meta.expect)) {
       const e = byName.get(link);
-      t.is(e?.kind, kind, `${link}: ${e?.reason ?? 'missing'}`);
+      t.is(String(e?.kind), kind, `${link}: ${e?.reason ?? 'missing'}`);
     }
     for (const [link, why] of Object.entries(meta.expectSkipped ?? {})) {
       t.is(byName.get(link)?.skipped, why, link);

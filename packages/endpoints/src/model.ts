@@ -64,18 +64,9 @@ export interface Neighbour {
   readonly state: readonly string[];
 }
 
-/** ethtool driver info of one link (ETHTOOL_GDRVINFO), read inside its netns. */
-export interface DriverInfo {
-  readonly driver: string;
-  readonly busInfo: string;
-}
-
-export interface PciIds {
-  readonly vendor: string | undefined;
-  readonly device: string | undefined;
-  /** Kernel driver the PCI function is bound to now (e.g. virtio-pci, vfio-pci). */
-  readonly boundDriver: string | undefined;
-}
+// Driver and PCI facts come from the syscall layer; one definition, re-exported here.
+import type { DriverInfo, PciIds } from '@tapwire/sys';
+export type { DriverInfo, PciIds };
 
 /** Everything one scan of a netns gathered. */
 export interface Snapshot {

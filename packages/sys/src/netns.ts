@@ -1,6 +1,7 @@
-import { closeSync, openSync, readFileSync, readlinkSync, statSync } from 'node:fs';
+import { closeSync, fstatSync, openSync, readFileSync, statSync } from 'node:fs';
 import * as E from 'fp-ts/lib/Either.js';
 import type { SysError } from './errors.js';
+import { nsTypeOfFd } from './ffi/nstype.js';
 
 /** A resolved, verified network namespace: a path that opens as `net:[inode]`. */
 export interface NetnsHandle {
@@ -78,20 +79,23 @@ export const resolveNetns = (spec: string): E.Either<SysError, NetnsHandle> =>
       if (code === 'EISDIR') return E.left({ _tag: 'NotANetns', input: spec, path, found: 'a directory' });
       return E.left({ _tag: 'NetnsNotFound', input: spec, path });
     }
-    let target: string;
+    // readlink(/proc/self/fd/N) says net:[ino] only for /proc/PID/ns/net; a
+    // bind mount like /run/netns/NAME reads back as its path, so ask the kernel.
+    let nsType: E.Either<SysError, string | undefined>;
+    let inode: number;
     try {
-      target = readlinkSync(`/proc/self/fd/${fd}`);
+      nsType = nsTypeOfFd(fd);
+      inode = fstatSync(fd).ino;
     } finally {
       closeSync(fd);
     }
-    const m = /^net:\[(\d+)\]$/.exec(target);
-    if (m?.[1] === undefined) {
-      const kind = /^([a-z_]+):\[\d+\]$/.exec(target)?.[1];
+    if (E.isLeft(nsType)) return nsType;
+    if (nsType.right !== 'net') {
       return E.left({
         _tag: 'NotANetns',
         input: spec,
         path,
-        found: kind === undefined ? 'a regular file, not an nsfs file' : `a ${kind} namespace`,
+        found: nsType.right === undefined ? 'a regular file, not an nsfs file' : `a ${nsType.right} namespace`,
       });
     }
     if (!hasCapSysAdmin()) {
@@ -103,5 +107,5 @@ export const resolveNetns = (spec: string): E.Either<SysError, NetnsHandle> =>
         detail: 'entering a network namespace (setns) needs it; run as root',
       });
     }
-    return E.right({ spec, path, inode: Number(m[1]) });
+    return E.right({ spec, path, inode });
   })(netnsPath(spec));

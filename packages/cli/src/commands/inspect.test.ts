@@ -41,7 +41,7 @@ test('inspect --json classifies real veth, macvlan, macvtap, tap, tun and bridge
   await ip('addr', 'add', '10.31.3.2/24', 'dev', 'tp');
   await ip('tuntap', 'add', 'dev', 'tn', 'mode', 'tun');
   await ip('addr', 'add', '10.31.4.2/24', 'dev', 'tn');
-  await ip('link', 'add', 'br', 'type', 'bridge');
+  await ip('link', 'add', 'name', 'br', 'type', 'bridge');
   await ip('addr', 'add', 'fd31::2/64', 'dev', 'br', 'nodad');
 
   const rows = await inspectJson([ns.name]);
