@@ -64,9 +64,11 @@ export const findingsOf = (view: NetnsView, f: Found): Finding[] => {
     if (f.device.mac !== f.record.mac) {
       out.push({ _tag: 'MacChanged', device: T, expected: f.record.mac, found: f.device.mac ?? '-', message: `${T}'s MAC is ${f.device.mac ?? 'gone'}, expected ${f.record.mac}` });
     }
-    const lower = f.device.parent?.ifindex;
-    if (lower !== L.ifindex && f.device.parent?.name !== L.name) {
-      out.push({ _tag: 'WrongLower', device: T, expected: L.name, found: f.device.parent?.name ?? String(lower ?? '-'), message: `${T} is not on ${L.name}` });
+    // On a macvlan endpoint the kernel puts the macvtap on the macvlan's own lower device.
+    const lowers = [L.name, ...(L.kind === 'macvlan' && L.parent?.name !== undefined ? [L.parent.name] : [])];
+    const lower = f.device.parent?.name;
+    if (lower === undefined || !lowers.includes(lower)) {
+      out.push({ _tag: 'WrongLower', device: T, expected: L.name, found: lower ?? '-', message: `${T} is not on ${L.name}` });
     }
     const addrs = L.addresses.filter((a) => !(a.family === 'inet6' && a.scope === 'link'));
     if (addrs.length > 0) {
