@@ -1,4 +1,5 @@
 import type { ScanError, WaitTimedOut } from '@tapwire/endpoints';
+import { describeNetmodelError, type NetmodelError } from '@tapwire/netmodel';
 import { describeSysError, type SysError } from '@tapwire/sys';
 
 /** Every way a CLI run can fail, with the exit code it maps to. */
@@ -6,7 +7,11 @@ export type CliError =
   | { readonly _tag: 'Usage'; readonly message: string }
   | { readonly _tag: 'Failed'; readonly message: string }
   | ScanError
-  | WaitTimedOut;
+  | WaitTimedOut
+  /** plan/attach/detach/check failed (wrapped: its tags overlap SysError's). */
+  | { readonly _tag: 'Netmodel'; readonly error: NetmodelError }
+  /** check found drift (already printed). */
+  | { readonly _tag: 'Drift'; readonly findings: number };
 
 export const usage = (message: string): CliError => ({ _tag: 'Usage', message });
 
@@ -20,6 +25,8 @@ export const exitCodeOf = (e: CliError): number => {
     case 'NotANetns':
     case 'NetnsPermission':
       return 3;
+    case 'Netmodel':
+      return ['BadQueues', 'BadTapName', 'BadModel'].includes(e.error._tag) ? 2 : 1;
     default:
       return 1;
   }
@@ -32,6 +39,10 @@ export const describeCliError = (e: CliError): string => {
       return e.message;
     case 'DecodeError':
       return `could not decode ${e.input}: ${e.problems.slice(0, 3).join('; ')}`;
+    case 'Netmodel':
+      return describeNetmodelError(e.error);
+    case 'Drift':
+      return `${e.findings} finding(s) of drift`;
     case 'WaitTimedOut':
       return `no attachable link appeared in netns ${JSON.stringify(e.netns)} within ${e.waitedMs} ms (links seen: ${e.lastSeen.join(', ') || 'none'})`;
     default:

@@ -1,12 +1,20 @@
 import * as E from 'fp-ts/lib/Either.js';
 import { describeCliError, exitCodeOf, usage, type CliError } from './cli-error.js';
+import { ATTACH_HELP, attachCommand } from './commands/attach.js';
+import { CHECK_HELP, checkCommand } from './commands/check.js';
+import { DETACH_HELP, detachCommand } from './commands/detach.js';
 import { INSPECT_HELP, inspectCommand } from './commands/inspect.js';
+import { PLAN_HELP, planCommand } from './commands/plan.js';
 import { processOutput, type Output } from './output.js';
 
 type Command = (argv: readonly string[], io: Output) => Promise<E.Either<CliError, void>>;
 
 const COMMANDS: Readonly<Record<string, { run: Command; help: string }>> = {
   inspect: { run: inspectCommand, help: INSPECT_HELP },
+  plan: { run: planCommand, help: PLAN_HELP },
+  attach: { run: attachCommand, help: ATTACH_HELP },
+  detach: { run: detachCommand, help: DETACH_HELP },
+  check: { run: checkCommand, help: CHECK_HELP },
 };
 
 const HELP = `usage: tapwire <command> [options]
