@@ -1,0 +1,331 @@
+// The kernel command line that tells guest/init how to become the pod. The
+// kernel splits it on blanks (and double quotes), and guest/init splits each
+// tapwire.* value on commas, so no value may hold a blank, a quote, a comma
+// or an '='. Every value is checked here; the guest trusts what it gets.
+//
+//   console=ttyS0 panic=1 quiet
+//   tapwire.wait=SECONDS                                      optional, default 10
+//   tapwire.nic=MAC[,ADDR/PREFIX...][,mtu=N][,name=IFNAME]     one per NIC
+//   tapwire.route=DST/PREFIX[,via=GW][,dev=MAC]               in order, after all NICs are up
+//   tapwire.ping=ADDR                                         one per target
+//   tapwire.stay=1                                            optional: no poweroff after DONE
+import * as E from 'fp-ts/lib/Either.js';
+import { invalidGuestValue, type GuestCmdlineError } from './errors.js';
+import {
+  isIpv6LinkLocal,
+  isNetworkAddress,
+  isUnicastMac,
+  nonUnicastReason,
+  parseCidr,
+  parseIp,
+  parseMac,
+  type ParsedCidr,
+} from './ip.js';
+
+export interface GuestNic {
+  /** Matches the guest NIC: the MAC given to QEMU's -device (the pod interface's MAC). */
+  readonly mac: string;
+  /** ADDR/PREFIX, IPv4 or IPv6, added in order. */
+  readonly addresses?: readonly string[];
+  readonly mtu?: number;
+  /** Renames the guest NIC (e.g. to the pod's eth0); without it the guest's own name stays. */
+  readonly name?: string;
+}
+
+export interface GuestRoute {
+  /** DST/PREFIX with no host bits set; 0.0.0.0/0 or ::/0 for a default route. */
+  readonly dst: string;
+  readonly via?: string;
+  /** MAC of one of the config's NICs: routes through that NIC (needed for on-link and fe80:: gateways). */
+  readonly dev?: string;
+}
+
+export interface GuestConfig {
+  readonly nics: readonly GuestNic[];
+  readonly routes?: readonly GuestRoute[];
+  /** Addresses the guest pings once its network is up; each gets a TAPWIRE-PING line. */
+  readonly ping?: readonly string[];
+  /** How long the guest waits for each NIC to appear and get carrier (guest default 10). */
+  readonly waitSeconds?: number;
+  /** Keep the guest running after TAPWIRE-DONE instead of powering off. */
+  readonly stay?: boolean;
+  /** Serial console for the kernel and the TAPWIRE- lines; default ttyS0. */
+  readonly console?: string;
+  /** Kernel messages below warnings stay off the console, so TAPWIRE- lines are not interleaved (default true). */
+  readonly quiet?: boolean;
+  /**
+   * panic=N: seconds before the kernel reboots after a panic (default 1). If
+   * PID 1 dies the kernel panics; with QEMU's -no-reboot the VM then exits
+   * instead of hanging. 0 would wait forever.
+   */
+  readonly panicSeconds?: number;
+}
+
+/** x86's COMMAND_LINE_SIZE is 2048 bytes including the terminating NUL. */
+export const GUEST_CMDLINE_MAX = 2047;
+/** guest/init renames through twtmp<N>, so NIC names must not start with it. */
+const RESERVED_NAME_PREFIX = 'twtmp';
+const IFNAME_RE = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,14}$/;
+const CONSOLE_RE = /^(ttyS|hvc|ttyAMA)[0-9]{1,3}(,[0-9]{1,7}[noe][5-8])?$/;
+
+type Checked<A> = E.Either<GuestCmdlineError, A>;
+
+const checkMac = (subject: string, field: string, mac: unknown): Checked<string> => {
+  const expected = 'a unicast MAC written as six colon-separated hex octets, e.g. 52:54:00:12:34:56';
+  const m = typeof mac === 'string' ? parseMac(mac) : undefined;
+  if (m === undefined) return E.left(invalidGuestValue(subject, field, mac, expected));
+  return isUnicastMac(m) ? E.right(m) : E.left(invalidGuestValue(subject, field, mac, `${expected}; this one is multicast or zero`));
+};
+
+const checkInt = (subject: string, field: string, v: unknown, min: number, max: number): Checked<number> =>
+  typeof v === 'number' && Number.isInteger(v) && v >= min && v <= max
+    ? E.right(v)
+    : E.left(invalidGuestValue(subject, field, v, `an integer from ${min} to ${max}`));
+
+const checkNicAddress = (subject: string, field: string, a: unknown): Checked<ParsedCidr> => {
+  const c = typeof a === 'string' ? parseCidr(a) : undefined;
+  if (c === undefined) {
+    return E.left(invalidGuestValue(subject, field, a, 'ADDR/PREFIX with an IPv4 (prefix 0-32) or IPv6 (prefix 0-128) address, e.g. 10.77.0.2/24'));
+  }
+  const why = nonUnicastReason(c.ip);
+  return why === undefined ? E.right(c) : E.left(invalidGuestValue(subject, field, a, `a unicast host address, not ${why}`));
+};
+
+interface NormalNic {
+  readonly mac: string;
+  readonly addresses: readonly ParsedCidr[];
+  readonly mtu: number | undefined;
+  readonly name: string | undefined;
+}
+
+const checkNic = (subject: string, nic: GuestNic): Checked<NormalNic> => {
+  const mac = checkMac(subject, 'mac', nic.mac);
+  if (E.isLeft(mac)) return mac;
+  const addresses: ParsedCidr[] = [];
+  for (const [i, a] of (nic.addresses ?? []).entries()) {
+    const c = checkNicAddress(subject, `addresses[${i}]`, a);
+    if (E.isLeft(c)) return c;
+    addresses.push(c.right);
+  }
+  const hasV6 = addresses.some((c) => c.ip.family === 6);
+  if (nic.mtu !== undefined) {
+    // IPv6 needs links of at least 1280 bytes (RFC 8200) and drops the addresses otherwise.
+    const mtu = checkInt(subject, 'mtu', nic.mtu, hasV6 ? 1280 : 68, 65535);
+    if (E.isLeft(mtu)) {
+      return hasV6 && typeof nic.mtu === 'number' && nic.mtu >= 68 && nic.mtu < 1280
+        ? E.left(invalidGuestValue(subject, 'mtu', nic.mtu, 'at least 1280 on a NIC with an IPv6 address'))
+        : mtu;
+    }
+  }
+  if (nic.name !== undefined) {
+    if (typeof nic.name !== 'string' || !IFNAME_RE.test(nic.name) || nic.name.startsWith(RESERVED_NAME_PREFIX)) {
+      return E.left(
+        invalidGuestValue(subject, 'name', nic.name, `1-15 letters, digits, "_", "." or "-", not starting with "." "-" or "${RESERVED_NAME_PREFIX}"`),
+      );
+    }
+  }
+  return E.right({ mac: mac.right, addresses, mtu: nic.mtu, name: nic.name });
+};
+
+const renderNic = (n: NormalNic): string =>
+  [
+    n.mac,
+    ...n.addresses.map((a) => a.text),
+    ...(n.mtu === undefined ? [] : [`mtu=${n.mtu}`]),
+    ...(n.name === undefined ? [] : [`name=${n.name}`]),
+  ].join(',');
+
+const checkRoute = (subject: string, r: GuestRoute, nicMacs: ReadonlySet<string>): Checked<string> => {
+  const dst = typeof r.dst === 'string' ? parseCidr(r.dst) : undefined;
+  if (dst === undefined) {
+    return E.left(invalidGuestValue(subject, 'dst', r.dst, 'DST/PREFIX, e.g. 10.0.0.0/8; 0.0.0.0/0 or ::/0 for a default route'));
+  }
+  if (!isNetworkAddress(dst)) {
+    return E.left(invalidGuestValue(subject, 'dst', r.dst, `a network address with no bits set after /${dst.prefix}`));
+  }
+  const items = [dst.text];
+  let viaLinkLocal = false;
+  if (r.via !== undefined) {
+    const via = typeof r.via === 'string' ? parseIp(r.via) : undefined;
+    if (via === undefined || nonUnicastReason(via) !== undefined) {
+      return E.left(invalidGuestValue(subject, 'via', r.via, 'a unicast IPv4 or IPv6 gateway address'));
+    }
+    if (via.family !== dst.ip.family) {
+      return E.left(invalidGuestValue(subject, 'via', r.via, `an IPv${dst.ip.family} gateway, like the destination ${dst.text}`));
+    }
+    viaLinkLocal = isIpv6LinkLocal(via);
+    items.push(`via=${via.text}`);
+  }
+  if (r.dev !== undefined) {
+    const dev = checkMac(subject, 'dev', r.dev);
+    if (E.isLeft(dev)) return dev;
+    if (!nicMacs.has(dev.right)) return E.left(invalidGuestValue(subject, 'dev', r.dev, "the MAC of one of the config's NICs"));
+    items.push(`dev=${dev.right}`);
+  } else if (viaLinkLocal) {
+    return E.left(invalidGuestValue(subject, 'dev', 'undefined', 'the MAC of the NIC to reach a link-local (fe80::/10) gateway through'));
+  }
+  if (r.via === undefined && r.dev === undefined) {
+    return E.left(invalidGuestValue(subject, 'via', 'undefined', 'a gateway (via), a NIC (dev), or both'));
+  }
+  return E.right(items.join(','));
+};
+
+const checkPing = (subject: string, a: unknown): Checked<string> => {
+  const ip = typeof a === 'string' ? parseIp(a) : undefined;
+  if (ip === undefined) return E.left(invalidGuestValue(subject, 'address', a, 'an IPv4 or IPv6 address without prefix or zone'));
+  const why = nonUnicastReason(ip) ?? (isIpv6LinkLocal(ip) ? 'a link-local address (the guest pings without naming an interface)' : undefined);
+  return why === undefined ? E.right(ip.text) : E.left(invalidGuestValue(subject, 'address', a, `a unicast address, not ${why}`));
+};
+
+/** Checks every value and renders the line for QEMU's -append. */
+export const renderGuestCmdline = (config: GuestConfig): Checked<string> => {
+  const words: string[] = [];
+  const consoleDev = config.console ?? 'ttyS0';
+  if (typeof consoleDev !== 'string' || !CONSOLE_RE.test(consoleDev)) {
+    return E.left(invalidGuestValue('guest', 'console', consoleDev, 'a serial console such as ttyS0, ttyS0,115200n8 or hvc0'));
+  }
+  const panic = checkInt('guest', 'panicSeconds', config.panicSeconds ?? 1, -1, 3600);
+  if (E.isLeft(panic)) return panic;
+  words.push(`console=${consoleDev}`, `panic=${panic.right}`);
+  if (config.quiet ?? true) words.push('quiet');
+  if (config.waitSeconds !== undefined) {
+    const wait = checkInt('guest', 'waitSeconds', config.waitSeconds, 1, 600);
+    if (E.isLeft(wait)) return wait;
+    words.push(`tapwire.wait=${wait.right}`);
+  }
+
+  const macs = new Map<string, string>();
+  const names = new Map<string, string>();
+  for (const [i, nic] of config.nics.entries()) {
+    const subject = `nic #${i + 1}`;
+    const n = checkNic(subject, nic);
+    if (E.isLeft(n)) return n;
+    const firstMac = macs.get(n.right.mac);
+    if (firstMac !== undefined) return E.left({ _tag: 'DuplicateGuestValue', field: 'mac', value: n.right.mac, subjects: [firstMac, subject] });
+    macs.set(n.right.mac, subject);
+    if (n.right.name !== undefined) {
+      const firstName = names.get(n.right.name);
+      if (firstName !== undefined) return E.left({ _tag: 'DuplicateGuestValue', field: 'name', value: n.right.name, subjects: [firstName, subject] });
+      names.set(n.right.name, subject);
+    }
+    words.push(`tapwire.nic=${renderNic(n.right)}`);
+  }
+  for (const [i, r] of (config.routes ?? []).entries()) {
+    const route = checkRoute(`route #${i + 1}`, r, new Set(macs.keys()));
+    if (E.isLeft(route)) return route;
+    words.push(`tapwire.route=${route.right}`);
+  }
+  for (const [i, a] of (config.ping ?? []).entries()) {
+    const p = checkPing(`ping #${i + 1}`, a);
+    if (E.isLeft(p)) return p;
+    words.push(`tapwire.ping=${p.right}`);
+  }
+  if (config.stay === true) words.push('tapwire.stay=1');
+
+  const line = words.join(' ');
+  return line.length > GUEST_CMDLINE_MAX ? E.left({ _tag: 'GuestCmdlineTooLong', length: line.length, max: GUEST_CMDLINE_MAX }) : E.right(line);
+};
+
+const parseNicValue = (word: string, value: string): Checked<GuestNic> => {
+  const [mac = '', ...items] = value.split(',');
+  const addresses: string[] = [];
+  let mtu: number | undefined;
+  let name: string | undefined;
+  for (const item of items) {
+    if (item.startsWith('mtu=')) {
+      const v = item.slice(4);
+      if (!/^[1-9][0-9]{0,5}$/.test(v)) return E.left(invalidGuestValue(word, 'mtu', v, 'a decimal integer'));
+      mtu = Number(v);
+    } else if (item.startsWith('name=')) {
+      name = item.slice(5);
+    } else if (item.includes('/')) {
+      addresses.push(item);
+    } else {
+      return E.left(invalidGuestValue(word, 'item', item, 'ADDR/PREFIX, mtu=N or name=IFNAME'));
+    }
+  }
+  return E.right({ mac, addresses, ...(mtu === undefined ? {} : { mtu }), ...(name === undefined ? {} : { name }) });
+};
+
+const parseRouteValue = (word: string, value: string): Checked<GuestRoute> => {
+  const [dst = '', ...items] = value.split(',');
+  let via: string | undefined;
+  let dev: string | undefined;
+  for (const item of items) {
+    if (item.startsWith('via=')) via = item.slice(4);
+    else if (item.startsWith('dev=')) dev = item.slice(4);
+    else return E.left(invalidGuestValue(word, 'item', item, 'via=GW or dev=MAC'));
+  }
+  return E.right({ dst, ...(via === undefined ? {} : { via }), ...(dev === undefined ? {} : { dev }) });
+};
+
+/**
+ * The inverse of renderGuestCmdline, reading a line the way guest/init does
+ * (other kernel parameters are ignored; an unknown tapwire.* word is an
+ * error). The result is checked by the same rules as the renderer's input.
+ */
+export const parseGuestCmdline = (line: string): Checked<GuestConfig> => {
+  const nics: GuestNic[] = [];
+  const routes: GuestRoute[] = [];
+  const ping: string[] = [];
+  let waitSeconds: number | undefined;
+  let stay: boolean | undefined;
+  let consoleDev: string | undefined;
+  let panicSeconds: number | undefined;
+  let quiet = false;
+  for (const word of line.split(/\s+/).filter((w) => w.length > 0)) {
+    const eq = word.indexOf('=');
+    const key = eq < 0 ? word : word.slice(0, eq);
+    const value = eq < 0 ? '' : word.slice(eq + 1);
+    switch (key) {
+      case 'console':
+        consoleDev = value;
+        break;
+      case 'panic':
+        if (!/^-?[0-9]{1,4}$/.test(value)) return E.left(invalidGuestValue(word, 'panic', value, 'an integer'));
+        panicSeconds = Number(value);
+        break;
+      case 'quiet':
+        quiet = true;
+        break;
+      case 'tapwire.wait':
+        if (!/^[1-9][0-9]{0,2}$/.test(value)) return E.left(invalidGuestValue(word, 'tapwire.wait', value, 'whole seconds, 1 to 600'));
+        waitSeconds = Number(value);
+        break;
+      case 'tapwire.stay':
+        if (value !== '0' && value !== '1') return E.left(invalidGuestValue(word, 'tapwire.stay', value, '0 or 1'));
+        stay = value === '1';
+        break;
+      case 'tapwire.nic': {
+        const n = parseNicValue(word, value);
+        if (E.isLeft(n)) return n;
+        nics.push(n.right);
+        break;
+      }
+      case 'tapwire.route': {
+        const r = parseRouteValue(word, value);
+        if (E.isLeft(r)) return r;
+        routes.push(r.right);
+        break;
+      }
+      case 'tapwire.ping':
+        ping.push(value);
+        break;
+      default:
+        if (key.startsWith('tapwire.')) {
+          return E.left(invalidGuestValue(word, 'key', key, 'tapwire.nic, tapwire.route, tapwire.ping, tapwire.wait or tapwire.stay'));
+        }
+    }
+  }
+  const config: GuestConfig = {
+    nics,
+    routes,
+    ping,
+    quiet,
+    ...(waitSeconds === undefined ? {} : { waitSeconds }),
+    ...(stay === undefined ? {} : { stay }),
+    ...(consoleDev === undefined ? {} : { console: consoleDev }),
+    ...(panicSeconds === undefined ? {} : { panicSeconds }),
+  };
+  return E.map(() => config)(renderGuestCmdline(config));
+};

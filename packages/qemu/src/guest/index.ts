@@ -1,0 +1,17 @@
+// The guest image's contract: what the kernel command line tells guest/init
+// (renderGuestCmdline) and what it reports back on the console (parseConsole).
+export type { GuestConfig, GuestNic, GuestRoute } from './cmdline.js';
+export { renderGuestCmdline, parseGuestCmdline, GUEST_CMDLINE_MAX } from './cmdline.js';
+export type { GuestCmdlineError } from './errors.js';
+export { describeGuestCmdlineError } from './errors.js';
+export type { ConsoleParseError, GuestEvent, GuestReport } from './console.js';
+export {
+  parseConsole,
+  parseConsoleLine,
+  splitConsoleLines,
+  cleanConsoleLine,
+  summarizeGuest,
+  describeConsoleParseError,
+} from './console.js';
+export type { GuestImage } from './image.js';
+export { buildGuestImage, guestImagePaths, GUEST_BUILD_SCRIPT, DEFAULT_GUEST_CACHE_DIR } from './image.js';
