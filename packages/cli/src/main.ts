@@ -3,7 +3,9 @@ import { describeCliError, exitCodeOf, usage, type CliError } from './cli-error.
 import { ATTACH_HELP, attachCommand } from './commands/attach.js';
 import { CHECK_HELP, checkCommand } from './commands/check.js';
 import { DETACH_HELP, detachCommand } from './commands/detach.js';
+import { DEMO_HELP, demoCommand } from './commands/demo.js';
 import { INSPECT_HELP, inspectCommand } from './commands/inspect.js';
+import { LAUNCH_HELP, launchCommand } from './commands/launch.js';
 import { PLAN_HELP, planCommand } from './commands/plan.js';
 import { processOutput, type Output } from './output.js';
 
@@ -11,6 +13,8 @@ type Command = (argv: readonly string[], io: Output) => Promise<E.Either<CliErro
 
 const COMMANDS: Readonly<Record<string, { run: Command; help: string }>> = {
   inspect: { run: inspectCommand, help: INSPECT_HELP },
+  launch: { run: launchCommand, help: LAUNCH_HELP },
+  demo: { run: demoCommand, help: DEMO_HELP },
   plan: { run: planCommand, help: PLAN_HELP },
   attach: { run: attachCommand, help: ATTACH_HELP },
   detach: { run: detachCommand, help: DETACH_HELP },

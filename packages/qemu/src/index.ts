@@ -1,1 +1,14 @@
 export * from './args/index.js';
+export * from './guest/index.js';
+export type { VmRun, SpawnVmOptions } from './launch/spawn-vm.js';
+export { spawnVm } from './launch/spawn-vm.js';
+export type { Qmp, QmpError } from './launch/qmp.js';
+export { connectQmp, queryStatus, describeQmpError } from './launch/qmp.js';
+export type { LaunchOptions, LaunchResult, PassedFd } from './session/launch-pod.js';
+export { launchPod, QEMU_BINARY } from './session/launch-pod.js';
+export type { LaunchError } from './session/errors.js';
+export { describeLaunchError } from './session/errors.js';
+export type { Stage, StageEvent, StageRecord } from './session/stages.js';
+export { STAGES } from './session/stages.js';
+export type { AccelChoice } from './session/accel.js';
+export { guestConfigFor } from './session/guest-config.js';

@@ -28,7 +28,7 @@ const tail = [
   '-mon',
   'chardev=qmp,mode=control',
   '-chardev',
-  'file,id=serial0,path=/run/tapwire/vm0/serial.log',
+  'stdio,id=serial0,signal=off,logfile=/run/tapwire/vm0/serial.log',
   '-serial',
   'chardev:serial0',
 ];
@@ -91,7 +91,7 @@ test('commas: doubled in -chardev paths, kept as is in -kernel/-initrd/-append (
       '-append', 'console=ttyS0 ip=10.0.0.2::10.0.0.1:255.255.255.0::eth0:off x=a,b',
       '-chardev', 'socket,id=qmp,path=/run/a,,b/qmp.sock,server=on,wait=off',
       '-mon', 'chardev=qmp,mode=control',
-      '-chardev', 'file,id=serial0,path=/run/a,,b/serial,,log',
+      '-chardev', 'stdio,id=serial0,signal=off,logfile=/run/a,,b/serial,,log',
       '-serial', 'chardev:serial0',
     ]),
   );

@@ -19,7 +19,7 @@ export interface MachineSpec {
   readonly append: string;
   /** Unix socket QEMU listens on for QMP (created by QEMU). */
   readonly qmpSocket: string;
-  /** File the guest's first serial port is written to. */
+  /** The guest's first serial port goes to QEMU's stdout and is also logged to this file. */
   readonly serialLog: string;
   /** Guest RAM as a shared memfd, which vhost-user backends map. */
   readonly needsSharedMemory: boolean;
@@ -101,9 +101,11 @@ export const renderMachineArgs = (m: MachineSpec): E.Either<ArgsError, string[]>
       '-mon',
       `chardev=${QMP_CHARDEV_ID},mode=control`,
       '-chardev',
-      optString('file', [
+      // stdio so the launcher watches the console live; logfile keeps a copy.
+      optString('stdio', [
         ['id', SERIAL_CHARDEV_ID],
-        ['path', serialLog],
+        ['signal', 'off'],
+        ['logfile', serialLog],
       ]),
       '-serial',
       `chardev:${SERIAL_CHARDEV_ID}`,

@@ -31,6 +31,8 @@ export interface SpawnVmOptions {
   /** Stop as 'stalled' when the console has not matched this by then (e.g. a hung KVM). */
   readonly progress?: { readonly marker: RegExp; readonly withinMs: number };
   readonly onConsole?: (chunk: string) => void;
+  /** Called once QEMU has been forked with the fds: the parent's copies may be closed then. */
+  readonly onSpawned?: () => void;
 }
 
 export const spawnVm = async (o: SpawnVmOptions): Promise<VmRun> => {
@@ -48,6 +50,7 @@ export const spawnVm = async (o: SpawnVmOptions): Promise<VmRun> => {
     cleanup: true,
     killSignal: 'SIGKILL',
   });
+  o.onSpawned?.();
   let consoleText = '';
   let stderr = '';
   let stoppedBecause: VmRun['stoppedBecause'];

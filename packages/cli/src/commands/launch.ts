@@ -1,0 +1,116 @@
+import { parseArgs } from 'node:util';
+import * as E from 'fp-ts/lib/Either.js';
+import { MODELS, parseQueues, type Model } from '@tapwire/netmodel';
+import { describeLaunchError, launchPod, type AccelChoice, type LaunchResult } from '@tapwire/qemu';
+import { resolveNetns } from '@tapwire/sys';
+import { usage, type CliError } from '../cli-error.js';
+import { parseDuration } from '../duration.js';
+import type { Output } from '../output.js';
+import { progressPrinter, stageTable } from '../progress.js';
+
+export const LAUNCH_HELP = `tapwire launch <netns> [--model tcfilter|macvtap|none] [--queues N] [--vhost auto|on|off]
+               [--ping ADDR]... [--accel auto|kvm|tcg] [--timeout D] [--dry-run] [--json]
+  Attach every attachable endpoint, boot the guest with the queue fds, and
+  with --ping exit 0 only if the guest reached every ADDR. Always detaches.
+  --dry-run prints the QEMU command line with its fd numbers and changes nothing.`;
+
+const oneOf = <T extends string>(flag: string, value: string | undefined, allowed: readonly T[], dflt: T): E.Either<CliError, T> =>
+  value === undefined
+    ? E.right(dflt)
+    : (allowed as readonly string[]).includes(value)
+      ? E.right(value as T)
+      : E.left(usage(`${flag} ${JSON.stringify(value)}: expected one of ${allowed.join(', ')}`));
+
+export interface LaunchFlags {
+  readonly model: Model;
+  readonly queues: number;
+  readonly vhost: 'auto' | 'on' | 'off';
+  readonly accel: AccelChoice;
+  readonly timeoutMs: number;
+}
+
+export const parseLaunchFlags = (v: {
+  model?: string | undefined;
+  queues?: string | undefined;
+  vhost?: string | undefined;
+  accel?: string | undefined;
+  timeout?: string | undefined;
+}): E.Either<CliError, LaunchFlags> => {
+  const model = oneOf('--model', v.model, MODELS, 'tcfilter');
+  if (E.isLeft(model)) return model;
+  const queues = v.queues === undefined ? E.right(1) : E.mapLeft((e: { _tag: string }) => usage(`--queues ${JSON.stringify(v.queues)}: ${'expected' in e ? String(e.expected) : 'bad value'}`))(parseQueues(v.queues));
+  if (E.isLeft(queues)) return queues;
+  const vhost = oneOf('--vhost', v.vhost, ['auto', 'on', 'off'] as const, 'auto');
+  if (E.isLeft(vhost)) return vhost;
+  const accel = oneOf('--accel', v.accel, ['auto', 'kvm', 'tcg'] as const, 'auto');
+  if (E.isLeft(accel)) return accel;
+  const timeoutMs = v.timeout === undefined ? E.right(120_000) : parseDuration('--timeout', v.timeout);
+  if (E.isLeft(timeoutMs)) return timeoutMs;
+  return E.right({ model: model.right, queues: queues.right, vhost: vhost.right, accel: accel.right, timeoutMs: timeoutMs.right });
+};
+
+export const launchReport = (r: LaunchResult) => ({
+  ok: r.ok,
+  accel: r.accel ?? null,
+  attachments: r.attachments,
+  argv: r.argv,
+  fds: r.fds,
+  guest: r.guest ?? null,
+  notes: r.notes,
+  stages: r.stages,
+});
+
+export const launchCommand = async (argv: readonly string[], io: Output): Promise<E.Either<CliError, void>> => {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: [...argv],
+      allowPositionals: true,
+      options: {
+        model: { type: 'string' },
+        queues: { type: 'string' },
+        vhost: { type: 'string' },
+        ping: { type: 'string', multiple: true },
+        accel: { type: 'string' },
+        timeout: { type: 'string' },
+        'dry-run': { type: 'boolean', default: false },
+        json: { type: 'boolean', default: false },
+        'vhost-user-dir': { type: 'string' },
+        tap: { type: 'string', multiple: true },
+      },
+    });
+  } catch (e) {
+    return E.left(usage(`launch: ${(e as Error).message}\n${LAUNCH_HELP}`));
+  }
+  const [spec, ...extra] = parsed.positionals;
+  if (spec === undefined || extra.length > 0) return E.left(usage(`launch: expected exactly one netns\n${LAUNCH_HELP}`));
+  const flags = parseLaunchFlags(parsed.values);
+  if (E.isLeft(flags)) return flags;
+  const ns = resolveNetns(spec);
+  if (E.isLeft(ns)) return ns;
+  const json = parsed.values.json;
+  const vhostUserDir = parsed.values['vhost-user-dir'];
+  const r = await launchPod(ns.right, {
+    ...flags.right,
+    ping: parsed.values.ping ?? [],
+    dryRun: parsed.values['dry-run'],
+    asTap: parsed.values.tap ?? [],
+    ...(vhostUserDir === undefined ? {} : { vhostUserDir }),
+    onStage: progressPrinter(io.err, process.stderr.isTTY === true),
+  })();
+  if (E.isLeft(r)) return E.left({ _tag: 'Failed', message: describeLaunchError(r.left) });
+  const res = r.right;
+  if (json) {
+    io.out(JSON.stringify(launchReport(res), null, 2));
+  } else if (parsed.values['dry-run']) {
+    io.out(res.fds.map((f) => `# fd ${f.fd}: ${f.what}`).join('\n'));
+    io.out(res.argv.map((a) => (/^[A-Za-z0-9_=:,./-]+$/.test(a) ? a : `'${a.replace(/'/g, "'\\''")}'`)).join(' '));
+  } else {
+    io.out(stageTable(res.stages));
+    for (const n of res.notes) io.out(`note: ${n}`);
+    for (const p of res.guest?.pings ?? []) io.out(p._tag === 'PingOk' ? `guest reached ${p.addr} (${p.recv}/${p.sent}, ${p.rttMs} ms)` : `guest could not reach ${p.addr}: ${p.detail}`);
+  }
+  if (res.interrupted) return E.left({ _tag: 'Failed', message: 'interrupted; the netns was restored' });
+  if (!res.ok) return E.left({ _tag: 'Failed', message: `the guest did not pass: ${(res.guest?.errors ?? []).map((x) => `${x.code}: ${x.detail}`).join('; ') || 'a ping or route failed'}` });
+  return E.right(undefined);
+};

@@ -1,0 +1,36 @@
+import { describeArgsError, type ArgsError } from '../args/index.js';
+import { describeGuestCmdlineError, type GuestCmdlineError } from '../guest/index.js';
+import type { ScanError, WaitTimedOut } from '@tapwire/endpoints';
+import { describeNetmodelError, type NetmodelError } from '@tapwire/netmodel';
+import type { SysError } from '@tapwire/sys';
+
+export type LaunchError =
+  | ScanError
+  | WaitTimedOut
+  | NetmodelError
+  | SysError
+  | ArgsError
+  | GuestCmdlineError
+  | { readonly _tag: 'NothingToAttach'; readonly netns: string; readonly seen: readonly string[] }
+  | { readonly _tag: 'VmFailed'; readonly accel: string; readonly detail: string; readonly consoleTail: string };
+
+const ARGS_TAGS: ReadonlySet<string> = new Set(['InvalidValue', 'DuplicateValue', 'FdCountMismatch', 'VfioNotBound']);
+const GUEST_TAGS: ReadonlySet<string> = new Set(['InvalidGuestValue', 'DuplicateGuestValue', 'GuestCmdlineTooLong']);
+
+export const describeLaunchError = (e: LaunchError): string => {
+  switch (e._tag) {
+    case 'NothingToAttach':
+      return `netns ${JSON.stringify(e.netns)} has no attachable link (${e.seen.join('; ') || 'no links'})`;
+    case 'VmFailed':
+      return `the VM (${e.accel}) failed: ${e.detail}${e.consoleTail === '' ? '' : `\n--- last console lines ---\n${e.consoleTail}`}`;
+    case 'WaitTimedOut':
+      return `no attachable link appeared in netns ${JSON.stringify(e.netns)} within ${e.waitedMs} ms`;
+    case 'DecodeError':
+      return `could not decode ${e.input}: ${e.problems.slice(0, 3).join('; ')}`;
+    default:
+      if (ARGS_TAGS.has(e._tag)) return describeArgsError(e as ArgsError);
+      if (GUEST_TAGS.has(e._tag)) return describeGuestCmdlineError(e as GuestCmdlineError);
+      // NetmodelError covers the plan, netns and syscall failures (it falls back to SysError's text).
+      return describeNetmodelError(e as NetmodelError);
+  }
+};
