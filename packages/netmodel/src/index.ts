@@ -1,4 +1,27 @@
 // Public API of netmodel: plan (pure), render, attach/detach/check (effects).
+//
+// Decisions, in one place:
+// - queues: 1..256 (MAX_QUEUES = the kernel's MAX_TAP_QUEUES for tun and
+//   macvtap); >1 means a multi_queue tap. 0, 257, 1025 are BadQueues.
+// - Device name: tw<endpoint ifindex> (unique per netns, so a second attach
+//   finds the first one's device). An override must be 1-15 bytes without
+//   '/', ':' or whitespace, not '.'/'..'.
+// - What detach restores lives in the alias of the device tapwire made
+//   (record.ts); no state files. If model macvtap's MAC + addresses + routes do
+//   not fit IFALIASZ (255 bytes), plan refuses (AliasTooLong) before anything
+//   changes.
+// - tcfilter refuses a link that already has an ingress qdisc tapwire did not
+//   make (ForeignIngressQdisc): detach deletes the link's ingress qdisc, which
+//   is then exactly what attach added.
+// - macvtap lends the link's MAC to the macvtap and gives the link lentMac(mac),
+//   a locally administered MAC derived by hash (plan stays pure). On a macvlan
+//   endpoint the kernel puts the macvtap on the macvlan's own lower device.
+//   Restored: MAC, addresses (local/prefix, broadcast, scope; not flags,
+//   labels or lifetimes), and non-kernel routes through the link in any table
+//   but local (single-nexthop routes only).
+// - none changes nothing: the tap (or macvtap) is handed over as is.
+// - Cost: attach reads the netns in 2 spawns (ip, tc) and applies 1 spawn per
+//   phase (tcfilter 2, macvtap 1); detach 2 + 1 per tool with work.
 export type { Argv, Attachment, Model, Op, Phase, Plan, Tool } from './model.js';
 export { MODELS, MAX_QUEUES, MAX_IFNAME_BYTES, MAX_ALIAS_BYTES } from './model.js';
 export type { NetmodelError, PlanError } from './errors.js';
