@@ -6,10 +6,11 @@ import { runBatch, type NetnsHandle } from '@tapwire/sys';
 import type { NetmodelError } from './errors.js';
 import type { Finding } from './findings.js';
 import { attachmentOf, detachCommands, findAttachments, findingsOf, type Found } from './inventory.js';
-import type { Attachment } from './model.js';
+import type { Argv, Attachment } from './model.js';
 import { defaultTapName } from './names.js';
 import { renderCommand } from './render.js';
 import { readNetns, type NetnsView } from './state.js';
+import { isIngress, redirectTarget } from './tc-json.js';
 
 export type DetachTarget = string | Attachment;
 
@@ -33,9 +34,25 @@ const select = (view: NetnsView, target: DetachTarget | undefined): Found[] => {
   return all.filter((f) => f.device.name === target || f.link?.name === target);
 };
 
-const detachFound = async (ns: NetnsHandle, view: NetnsView, found: readonly Found[], target: string): Promise<E.Either<NetmodelError, DetachReport>> => {
+/**
+ * A tcfilter attachment whose tap someone deleted leaves the link's ingress qdisc
+ * with filters redirecting to nowhere ('*'); the record went with the tap. It is
+ * ours to remove when every redirect there targets the tap or nowhere.
+ */
+const orphanedIngress = (view: NetnsView, target: DetachTarget): Argv[] => {
+  const linkName = typeof target === 'string' ? target : target.model === 'tcfilter' ? target.link : undefined;
+  const link = view.links.find((l) => l.name === linkName);
+  if (link === undefined) return [];
+  const tap = typeof target === 'string' ? defaultTapName(link.ifindex) : target.tapName;
+  if (view.links.some((l) => l.name === tap)) return [];
+  const targets = (view.filters[link.name] ?? []).map(redirectTarget).filter((x): x is string => x !== undefined);
+  const ours = targets.length > 0 && targets.every((x) => x === '*' || x === tap);
+  return ours && view.qdiscs.some((q) => q.dev === link.name && isIngress(q)) ? [['qdisc', 'del', 'dev', link.name, 'ingress']] : [];
+};
+
+const detachFound = async (ns: NetnsHandle, view: NetnsView, found: readonly Found[], target: string, extraTc: readonly Argv[] = []): Promise<E.Either<NetmodelError, DetachReport>> => {
   const cmds = found.map((f) => detachCommands(view, f));
-  const tc = cmds.flatMap((c) => c.tc);
+  const tc = [...cmds.flatMap((c) => c.tc), ...extraTc];
   const ip = cmds.flatMap((c) => c.ip);
   const commands = [...tc.map((a) => renderCommand('tc', a)), ...ip.map((a) => renderCommand('ip', a))];
   // -force: one stale line (a device someone removed meanwhile) must not keep the rest.
@@ -54,7 +71,8 @@ export const detach =
   async () => {
     const view = await readNetns(ns)();
     if (E.isLeft(view)) return view;
-    return detachFound(ns, view.right, select(view.right, target), targetName(target));
+    const found = select(view.right, target);
+    return detachFound(ns, view.right, found, targetName(target), found.length === 0 ? orphanedIngress(view.right, target) : []);
   };
 
 /** Every tapwire attachment in the netns, in one process per tool. */
