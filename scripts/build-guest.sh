@@ -13,9 +13,9 @@
 # hash, busybox hash, guest/* and this script); nothing is rebuilt while the
 # stamp matches. TAPWIRE_GUEST_KVER=<version> picks a kernel other than the
 # newest one installed under /boot.
-# Needs: linux-image-amd64 busybox-static cpio gzip (plus xz-utils or zstd
-# only when the kernel's modules are compressed); installed with apt-get
-# when missing and running as root.
+# Needs: linux-image-amd64 busybox-static cpio gzip xz-utils (zstd instead
+# of xz-utils for a zstd-compressed kernel or modules); installed with
+# apt-get when missing and running as root.
 set -eu
 
 REPO=$(CDPATH= cd -- "$(dirname -- "$0")/.." && pwd)
@@ -27,12 +27,13 @@ MODULES="virtio_ring virtio virtio_pci_legacy_dev virtio_pci_modern_dev virtio_p
 say() { printf 'build-guest: %s\n' "$*" >&2; }
 die() { say "error: $*"; exit 1; }
 
+# A fresh image may have no package lists yet: update once and retry.
 apt_install() {
   [ "$(id -u)" -eq 0 ] || die "missing $* and not root: run 'apt-get install -y $*' first"
   say "installing $*"
-  if ! DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "$@" >/dev/null; then
-    DEBIAN_FRONTEND=noninteractive apt-get update >/dev/null
-    DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "$@" >/dev/null
+  if ! DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$@" >/dev/null; then
+    DEBIAN_FRONTEND=noninteractive apt-get update -qq >/dev/null
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$@" >/dev/null
   fi
 }
 
@@ -61,7 +62,12 @@ need_cmd gzip gzip
 
 KVER=${TAPWIRE_GUEST_KVER:-}
 if [ -z "$KVER" ]; then
-  KVER=$(pick_kernel) || { apt_install linux-image-amd64; KVER=$(pick_kernel) || die "no kernel under /boot after installing linux-image-amd64"; }
+  if ! KVER=$(pick_kernel); then
+    # No kernel at all means this host does not boot from /boot (a container):
+    # INITRD=No skips building a host initramfs nobody uses (20-30 s).
+    (export INITRD=No && apt_install linux-image-amd64)
+    KVER=$(pick_kernel) || die "no kernel under /boot after installing linux-image-amd64"
+  fi
 fi
 VMLINUZ="/boot/vmlinuz-$KVER"
 MODDIR="/lib/modules/$KVER"
@@ -181,6 +187,11 @@ extract_vmlinux() { # extract_vmlinux MAGIC_PCRE COMMAND...
 }
 rm -f "$CACHE_DIR/vmlinux"
 if [ "$WANT_PVH" = 1 ]; then
+  # The kernel's own compression decides which tool is needed (Debian: xz).
+  case $(grep -o '^CONFIG_KERNEL_[A-Z0-9]*=y' "/boot/config-$KVER") in
+    CONFIG_KERNEL_XZ=y) need_cmd xz xz-utils ;;
+    CONFIG_KERNEL_ZSTD=y) need_cmd zstd zstd ;;
+  esac
   if extract_vmlinux '\xfd7zXZ\x00' xz -dc || extract_vmlinux '\x28\xb5\x2f\xfd' zstd -qdc || extract_vmlinux '\x1f\x8b\x08' gzip -dc; then
     chmod 0644 "$WORK/vmlinux"
     mv -f "$WORK/vmlinux" "$CACHE_DIR/vmlinux"

@@ -1,7 +1,8 @@
 import test from 'ava';
 import fc from 'fast-check';
 import * as E from 'fp-ts/lib/Either.js';
-import { parseGuestCmdline, renderGuestCmdline, GUEST_CMDLINE_MAX, type GuestConfig } from './cmdline.js';
+import { renderGuestCmdline, GUEST_CMDLINE_MAX, type GuestConfig } from './cmdline.js';
+import { parseGuestCmdline } from './cmdline-parse.js';
 import { describeGuestCmdlineError, type GuestCmdlineError } from './errors.js';
 
 const MAC = '52:54:00:12:34:56';

@@ -46,7 +46,6 @@ export interface ConsoleParseError {
 const PREFIX = 'TAPWIRE-';
 // Firmware and the kernel leave terminal controls (ESC c, ESC[2J, ...) at the
 // start of the line guest/init writes to first.
-// eslint-disable-next-line no-control-regex
 const TERMINAL_CONTROLS = /\x1b(\[[0-9;?]*[ -/]*[@-~]|[@-Z\\-_]|c)|[\x00-\x08\x0b-\x1f\x7f]/g;
 
 const UPTIME = String.raw`uptime=(\d+\.\d+)`;

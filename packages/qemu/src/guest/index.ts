@@ -1,7 +1,8 @@
 // The guest image's contract: what the kernel command line tells guest/init
 // (renderGuestCmdline) and what it reports back on the console (parseConsole).
 export type { GuestConfig, GuestNic, GuestRoute } from './cmdline.js';
-export { renderGuestCmdline, parseGuestCmdline, GUEST_CMDLINE_MAX } from './cmdline.js';
+export { renderGuestCmdline, GUEST_CMDLINE_MAX } from './cmdline.js';
+export { parseGuestCmdline } from './cmdline-parse.js';
 export type { GuestCmdlineError } from './errors.js';
 export { describeGuestCmdlineError } from './errors.js';
 export type { ConsoleParseError, GuestEvent, GuestReport } from './console.js';
