@@ -1,0 +1,68 @@
+// The baselines: what people script by hand. (b) one ip/tc process per
+// operation; (c) the floor, the same operations in one `ip -batch` and one
+// `tc -batch` per phase. Both scan with one `ip -j -d addr show`.
+import * as E from 'fp-ts/lib/Either.js';
+import { decodeLinks, type Link } from '@tapwire/endpoints';
+import { defaultTapName, describeNetmodelError } from '@tapwire/netmodel';
+import { encodeBatchLine } from '@tapwire/sys';
+import { phaseClock, type MethodRun } from './clock.js';
+import { openAndCloseQueues } from './fds.js';
+import { attachCommands, detachCommands, handTargets, type Argv, type HandCommands } from './hand-commands.js';
+import type { Pod } from './pod.js';
+import { spawner, type Spawner } from './spawner.js';
+
+export type HandStyle = 'per-command' | 'batch';
+
+const handScan = async (sh: Spawner, pod: Pod): Promise<readonly Link[]> => {
+  const links = decodeLinks(await sh.run('ip', ['-n', pod.name, '-j', '-d', 'addr', 'show']));
+  if (E.isLeft(links)) throw new Error(`hand scan: ${describeNetmodelError(links.left)}`);
+  return handTargets(links.right);
+};
+
+const batchInput = (lines: readonly Argv[]): string =>
+  lines
+    .map((argv) => {
+      const line = encodeBatchLine(argv);
+      if (E.isLeft(line)) throw new Error(`cannot write ${JSON.stringify(line.left)} in a -batch line`);
+      return line.right;
+    })
+    .join('\n') + '\n';
+
+/** Runs every link's commands: tools in the given order, per link (b) or per tool (c). */
+const runAll = async (sh: Spawner, pod: Pod, style: HandStyle, perLink: readonly HandCommands[], toolOrder: readonly ('ip' | 'tc')[]): Promise<void> => {
+  if (style === 'batch') {
+    for (const tool of toolOrder) {
+      const lines = perLink.flatMap((c) => c[tool]);
+      if (lines.length > 0) await sh.run(tool, ['-n', pod.name, '-batch', '-'], batchInput(lines));
+    }
+    return;
+  }
+  for (const c of perLink) for (const tool of toolOrder) for (const argv of c[tool]) await sh.run(tool, ['-n', pod.name, ...argv]);
+};
+
+export const byHand = async (pod: Pod, queues: number, style: HandStyle): Promise<MethodRun> => {
+  const sh = spawner();
+  const clock = phaseClock(sh.count);
+  const links = await handScan(sh, pod);
+  if (links.length !== pod.links.length) throw new Error(`hand scan found ${links.length} veths, expected ${pod.links.length}`);
+  clock.lap('scan');
+  let attached = false;
+  try {
+    attached = true;
+    await runAll(sh, pod, style, links.map((l) => attachCommands(l, queues)), ['ip', 'tc']);
+    clock.lap('attach');
+    openAndCloseQueues(pod.ns, links.map((l) => ({ name: defaultTapName(l.ifindex), queues, multiQueue: queues > 1 })));
+    clock.lap('fds');
+    await runAll(sh, pod, style, links.map(detachCommands), ['tc', 'ip']);
+    attached = false;
+    clock.lap('detach');
+  } finally {
+    if (attached) {
+      // Error path: remove whatever part was made, ignoring lines that fail.
+      const undo = links.map(detachCommands);
+      await spawner().run('tc', ['-n', pod.name, '-force', '-batch', '-'], batchInput(undo.flatMap((c) => c.tc))).catch(() => undefined);
+      await spawner().run('ip', ['-n', pod.name, '-force', '-batch', '-'], batchInput(undo.flatMap((c) => c.ip))).catch(() => undefined);
+    }
+  }
+  return clock.result();
+};
