@@ -4,6 +4,7 @@ import * as E from 'fp-ts/lib/Either.js';
 import type { Link } from '@tapwire/endpoints';
 import type { Finding } from './findings.js';
 import type { Argv, Attachment } from './model.js';
+import { readdAddressArgv } from './plan.js';
 import { decodeRecord, isTapwireAlias, type AttachRecord } from './record.js';
 import type { NetnsView } from './state.js';
 import { isIngress, redirectTarget } from './tc-json.js';
@@ -101,7 +102,7 @@ export const detachCommands = (view: NetnsView, f: Found): DetachCommands => {
     ip: [
       ['link', 'del', 'dev', T],
       ...(L.mac === f.record.mac ? [] : [['link', 'set', 'dev', L.name, 'address', f.record.mac]]),
-      ...f.record.addresses.filter((ws) => !present.has(ws[0] ?? '')).map((ws) => ['addr', 'add', ...ws, 'dev', L.name]),
+      ...f.record.addresses.filter((ws) => !present.has(ws[0] ?? '')).map((ws) => readdAddressArgv(ws, L.name)),
       ...f.record.routes.map((ws) => ['route', 'replace', ...ws, 'dev', L.name]),
     ],
   };

@@ -49,6 +49,21 @@ export const addressWords = (a: Address): Argv => [
   ...(a.scope === 'global' ? [] : ['scope', a.scope]),
 ];
 
+/**
+ * Re-adding an address the link already held. IPv6 ones skip duplicate
+ * address detection: the address was validated when first configured, and
+ * while DAD runs the kernel withholds its local route, so the netns would
+ * not be as found for a second or two after detach.
+ */
+export const readdAddressArgv = (words: Argv, dev: string): Argv => [
+  'addr',
+  'add',
+  ...words,
+  ...((words[0] ?? '').includes(':') ? ['nodad'] : []),
+  'dev',
+  dev,
+];
+
 /** Routes through the link that a user or daemon made (kernel ones come back with the addresses). */
 export const restorableRoutes = (routes: readonly Route[], link: string): readonly Route[] =>
   routes.filter((r) => r.dev === link && r.protocol !== 'kernel' && r.table !== 'local');
@@ -144,7 +159,7 @@ const macvtapPhases = ({ link, mac, tap }: Common, alias: string, routes: readon
         // Last address first, so deleting a primary never drops its secondaries with it,
         // and undo (reverse order) re-adds them in the original order.
         ...[...link.addresses].reverse().map((a) =>
-          op(`remove address ${a.local}/${a.prefixlen} from ${L}`, ['addr', 'del', `${a.local}/${a.prefixlen}`, 'dev', L], [['addr', 'add', ...addressWords(a), 'dev', L]]),
+          op(`remove address ${a.local}/${a.prefixlen} from ${L}`, ['addr', 'del', `${a.local}/${a.prefixlen}`, 'dev', L], [readdAddressArgv(addressWords(a), L)]),
         ),
         op(`give ${L} a locally administered MAC`, ['link', 'set', 'dev', L, 'address', lent], [['link', 'set', 'dev', L, 'address', mac]]),
         op(`give ${tap} ${L}'s MAC`, ['link', 'set', 'dev', tap, 'address', mac]),
