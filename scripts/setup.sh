@@ -4,7 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-APT_PACKAGES=(iproute2 util-linux ethtool kmod cpio gzip busybox-static linux-image-amd64
+APT_PACKAGES=(iproute2 util-linux ethtool kmod cpio gzip xz-utils busybox-static linux-image-amd64
   qemu-system-x86 containernetworking-plugins python3)
 
 missing=()

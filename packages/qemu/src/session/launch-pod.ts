@@ -174,7 +174,8 @@ export const launchPod =
             accel,
             memMiB: o.memMiB ?? 256,
             cpus: Math.min(Math.max(...nics.map((n) => (n.kind === 'attached' ? n.attachment.queues : 1)), 1), 4),
-            kernel: image.kernel,
+            // The uncompressed kernel boots seconds faster under TCG (no in-guest decompression).
+            kernel: image.kernelElf ?? image.kernel,
             initrd: image.initrd,
             append: append.right,
             qmpSocket: join(workDir, 'qmp.sock'),
