@@ -1,1 +1,16 @@
-export {};
+// Public API of @tapwire/cni: the plugins (run in-process or bundled into
+// executables), the spec codecs, install and measuring.
+export { SUPPORTED_VERSIONS, LATEST_VERSION, compareVersions } from './spec/version.js';
+export type { CniVersion } from './spec/version.js';
+export { CODES, cniError, encodeError } from './spec/errors.js';
+export type { CniError } from './spec/errors.js';
+export { readEnv, parseCniArgs, validateIfname, COMMANDS } from './spec/env.js';
+export type { CniEnv, Command } from './spec/env.js';
+export { NetConf, decodeConfig } from './spec/config.js';
+export { Result, ResultInterface, ResultIp, ResultRoute, Dns, decodeResult, renderResult, resultProblems } from './spec/result.js';
+export { runPlugin, processIo } from './skel.js';
+export type { Plugin, PluginIo, Ctx } from './skel.js';
+export { findPlugin } from './ipam.js';
+export { tapPlugin, TapConf } from './plugins/tap.js';
+export { bundlePlugins, PLUGIN_NAMES } from './bundle.js';
+export type { BundleReport, PluginName } from './bundle.js';

@@ -1,0 +1,2 @@
+// Executable entry of the `macvtap` plugin (bundled by bundle.ts).
+export {};
