@@ -1,2 +1,5 @@
 // Executable entry of the `tc-redirect-tap` plugin (bundled by bundle.ts).
-export {};
+import { tcRedirectTapPlugin } from '../plugins/tc-redirect-tap.js';
+import { main } from '../skel.js';
+
+main(tcRedirectTapPlugin);

@@ -1,0 +1,5 @@
+// `tapwire cni install --dir DIR`: the bundled executables under their drop-in
+// names (a config's "type": "tap" finds DIR/tap on CNI_PATH).
+import { bundlePlugins, PLUGIN_NAMES, type BundleReport, type PluginName } from './bundle.js';
+
+export const installPlugins = (dir: string, plugins: readonly PluginName[] = PLUGIN_NAMES): Promise<BundleReport[]> => bundlePlugins(dir, plugins);
