@@ -2,6 +2,7 @@ import * as E from 'fp-ts/lib/Either.js';
 import { describeCliError, exitCodeOf, usage, type CliError } from './cli-error.js';
 import { ATTACH_HELP, attachCommand } from './commands/attach.js';
 import { CHECK_HELP, checkCommand } from './commands/check.js';
+import { CNI_HELP, cniCommand } from './commands/cni.js';
 import { DETACH_HELP, detachCommand } from './commands/detach.js';
 import { DEMO_HELP, demoCommand } from './commands/demo.js';
 import { INSPECT_HELP, inspectCommand } from './commands/inspect.js';
@@ -19,6 +20,7 @@ const COMMANDS: Readonly<Record<string, { run: Command; help: string }>> = {
   attach: { run: attachCommand, help: ATTACH_HELP },
   detach: { run: detachCommand, help: DETACH_HELP },
   check: { run: checkCommand, help: CHECK_HELP },
+  cni: { run: cniCommand, help: CNI_HELP },
 };
 
 const HELP = `usage: tapwire <command> [options]

@@ -1,0 +1,54 @@
+import { parseArgs, type ParseArgsConfig } from 'node:util';
+import * as E from 'fp-ts/lib/Either.js';
+import { installPlugins, measureCniAdd } from '@tapwire/cni';
+import { usage, type CliError } from '../cli-error.js';
+import type { Output } from '../output.js';
+
+export const CNI_HELP = `tapwire cni install --dir DIR | measure [--rounds N] [--json]
+  install: write the CNI plugins tap, macvtap and tc-redirect-tap (one bundled
+  executable each) into DIR, e.g. /opt/cni/bin.
+  measure: time ADD of our plugins against Debian's ptp + host-local (root).`;
+
+const parse = (sub: string, argv: readonly string[], options: NonNullable<ParseArgsConfig['options']>) => {
+  try {
+    return E.right(parseArgs({ args: [...argv], allowPositionals: false, options }));
+  } catch (e) {
+    return E.left(usage(`cni ${sub}: ${(e as Error).message}\n${CNI_HELP}`));
+  }
+};
+
+const install = async (argv: readonly string[], io: Output): Promise<E.Either<CliError, void>> => {
+  const p = parse('install', argv, { dir: { type: 'string' } });
+  if (E.isLeft(p)) return p;
+  const dir = p.right.values['dir'];
+  if (typeof dir !== 'string' || dir === '') return E.left(usage(`cni install: --dir DIR is required\n${CNI_HELP}`));
+  try {
+    const written = await installPlugins(dir);
+    io.out(written.map((w) => `installed ${w.file} (${w.bytes} bytes)`).join('\n'));
+    return E.right(undefined);
+  } catch (e) {
+    return E.left({ _tag: 'Failed', message: `cni install: ${(e as Error).message}` });
+  }
+};
+
+const measure = async (argv: readonly string[], io: Output): Promise<E.Either<CliError, void>> => {
+  const p = parse('measure', argv, { rounds: { type: 'string', default: '10' }, json: { type: 'boolean', default: false } });
+  if (E.isLeft(p)) return p;
+  const rounds = String(p.right.values['rounds']);
+  if (!/^[1-9][0-9]{0,3}$/.test(rounds)) return E.left(usage(`cni measure: --rounds must be an integer from 1 to 9999, got ${JSON.stringify(rounds)}`));
+  try {
+    const m = await measureCniAdd({ rounds: Number(rounds) });
+    if (p.right.values['json'] === true) io.out(JSON.stringify(m, null, 2));
+    else io.out([`node startup: ${m.nodeStartup.medianMs} ms median`, ...m.timings.map((t) => `${t.scenario}: ${t.medianMs} ms median (${t.minMs}-${t.maxMs}, ${m.rounds} rounds)`)].join('\n'));
+    return E.right(undefined);
+  } catch (e) {
+    return E.left({ _tag: 'Failed', message: `cni measure: ${(e as Error).message}` });
+  }
+};
+
+export const cniCommand = async (argv: readonly string[], io: Output): Promise<E.Either<CliError, void>> => {
+  const [sub, ...rest] = argv;
+  if (sub === 'install') return install(rest, io);
+  if (sub === 'measure') return measure(rest, io);
+  return E.left(usage(`cni: expected install or measure\n${CNI_HELP}`));
+};
