@@ -11,7 +11,7 @@ import { classify, scanUntilAttachable, type Endpoint } from '@tapwire/endpoints
 import { attachAll, detach, plan, wantsModel, type Attachment, type Model } from '@tapwire/netmodel';
 import { closeFds, openMacvtapQueues, openTapQueues, openVhostNet, type NetnsHandle, type SysError } from '@tapwire/sys';
 import { assignFdPositions, renderQemuArgv } from '../args/index.js';
-import { guestImagePaths, parseConsole, renderGuestCmdline, summarizeGuest, type GuestImage, type GuestReport } from '../guest/index.js';
+import { describeConsoleParseError, guestImagePaths, parseConsole, renderGuestCmdline, summarizeGuest, type GuestImage, type GuestReport } from '../guest/index.js';
 import { spawnVm, type VmRun } from '../launch/spawn-vm.js';
 import { accelPlan, KVM_PROGRESS_MS, rememberKvm, type AccelChoice } from './accel.js';
 import type { LaunchError } from './errors.js';
@@ -239,7 +239,8 @@ export const launchPod =
           argv: argvUsed,
           fds: opened.right.fds,
           timeoutMs: o.timeoutMs,
-          doneWhen: (c) => c.includes('TAPWIRE-DONE'),
+          // A whole DONE line: stopping on a partial one would cut its fields off.
+          doneWhen: (c) => /TAPWIRE-DONE[^\n]*\n/.test(c),
           ...(accel === 'kvm' && order.length > 1 ? { progress: { marker: /TAPWIRE-/, withinMs: KVM_PROGRESS_MS } } : {}),
           // QEMU holds its own copies now; ours would only keep the queues busy.
           onSpawned: () => {
@@ -281,8 +282,9 @@ export const launchPod =
       }
       timer.closeOpen(run.stoppedBecause ?? 'QEMU exited');
       if (guest === undefined || !guest.done) {
-        const why =
-          run.stoppedBecause === 'timeout'
+        const why = E.isLeft(events)
+          ? `the guest's console report is malformed: ${describeConsoleParseError(events.left)}`
+          : run.stoppedBecause === 'timeout'
             ? `no TAPWIRE-DONE within ${o.timeoutMs} ms`
             : run.stoppedBecause === 'signal'
               ? 'interrupted'
