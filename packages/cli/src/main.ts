@@ -40,6 +40,10 @@ export const runCli = async (argv: readonly string[], io: Output = processOutput
     return verb === undefined ? 2 : 0;
   }
   const cmd = COMMANDS[verb];
+  if (cmd !== undefined && (rest.includes('--help') || rest.includes('-h'))) {
+    io.out(cmd.help);
+    return 0;
+  }
   const result = cmd === undefined ? E.left(usage(`unknown command ${JSON.stringify(verb)}\n${HELP}`)) : await cmd.run(rest, io);
   if (E.isRight(result)) return 0;
   io.err(`tapwire: error: ${describeCliError(result.left)}`);
