@@ -13,7 +13,7 @@ test('an unprivileged user is told which capability is missing', async (t) => {
   const ns = await makeNetns(t);
   const named = await asNobody(['inspect', ns.name]);
   t.is(named.exitCode, 3);
-  t.regex(named.stderr, /^tapwire: error: permission denied for netns ".*": CAP_SYS_ADMIN is missing/);
+  t.regex(named.stderr, /^tapwire: error: permission denied for netns ".*" \(\/var\/run\/netns\/.*\): CAP_SYS_ADMIN is missing/);
   const pid1 = await asNobody(['inspect', 'pid:1']);
   t.is(pid1.exitCode, 3);
   t.regex(pid1.stderr, /CAP_SYS_PTRACE is missing/);
