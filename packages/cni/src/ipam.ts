@@ -106,7 +106,8 @@ const ipamNewVerb = (command: string) => async (ctx: Ctx<NetConf>): Promise<E.Ei
   const d = await execDelegate(file, command, ctx.processEnv, ctx.stdin);
   if (d.exitCode === 0) return E.right(undefined);
   const e = delegateError(type, command, d);
-  if (e.code === CODES.incompatibleVersion) {
+  // Plugins older than 1.1.0 answer incompatible version, or (Debian's) "unknown CNI_COMMAND" with code 4.
+  if (e.code === CODES.incompatibleVersion || (e.code === CODES.invalidEnv && /unknown CNI_COMMAND/i.test(e.msg))) {
     ctx.log(`IPAM plugin ${type} does not support ${command} (no cniVersion 1.1.0); nothing delegated`);
     return E.right(undefined);
   }

@@ -50,7 +50,7 @@ export const sysFailure = (what: string, e: SysError): CniError => cniError(CODE
 
 /** One link of the netns by name (1 spawn), undefined when there is none. */
 export const readLink = async (ns: NetnsHandle, name: string): Promise<E.Either<CniError, Link | undefined>> => {
-  const r = await runBatchJson(ns, [['link', 'show', 'dev', name]])();
+  const r = await runBatchJson(ns, [['addr', 'show', 'dev', name]])();
   if (E.isLeft(r)) {
     if (r.left._tag === 'CommandFailed' && /does not exist|Cannot find device/.test(r.left.stderr)) return E.right(undefined);
     return E.left(sysFailure(`cannot read link ${name}`, r.left));

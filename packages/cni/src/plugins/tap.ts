@@ -61,15 +61,19 @@ export const tapAddLines = (conf: TapConf, tmp: string, ifname: string, mac: str
     ...(conf.owner === undefined ? [] : ['user', String(conf.owner)]),
     ...(conf.group === undefined ? [] : ['group', String(conf.group)]),
   ];
+  // ip resolves `master NAME` while parsing and exits without saying which
+  // line failed when NAME is missing, so enslaving comes before the rename:
+  // an unnumbered failure then never leaves CNI_IFNAME behind.
+  const bridge: Argv[] = conf.bridge === undefined ? [] : [['link', 'set', 'dev', tmp, 'master', conf.bridge]];
   const before: Argv[] = [
     create,
     ...(conf.mtu === undefined ? [] : [['link', 'set', 'dev', tmp, 'mtu', String(conf.mtu)]]),
     ...(mac === undefined ? [] : [['link', 'set', 'dev', tmp, 'address', mac]]),
+    ...bridge,
     ['link', 'set', 'dev', tmp, 'name', ifname],
   ];
-  const bridge: Argv[] = conf.bridge === undefined ? [] : [['link', 'set', 'dev', ifname, 'master', conf.bridge]];
-  const lines = [...before, ...bridge, ['link', 'set', 'dev', ifname, 'up'], ...addressing, ['link', 'show', 'dev', ifname]];
-  return { lines, renameLine: before.length, bridgeLine: bridge.length === 0 ? undefined : before.length + 1 };
+  const lines = [...before, ['link', 'set', 'dev', ifname, 'up'], ...addressing, ['link', 'show', 'dev', ifname]];
+  return { lines, renameLine: before.length, bridgeLine: bridge.length === 0 ? undefined : before.length - 1 };
 };
 
 /**
@@ -117,7 +121,8 @@ const add = async (ctx: Ctx<TapConf>): Outcome<Omit<Result, 'cniVersion'>> => {
     if (made !== undefined) await runBatch(ns.right, 'ip', [['link', 'del', 'dev', made]], { force: true })();
     await releaseLease();
     if (line === plan.renameLine) return E.left(cniError(CODES.nameTaken, `cannot name the tap ${ifname} in ${ns.right.path}`, sysFailure('', ran.left).details));
-    if (line !== undefined && line === plan.bridgeLine) return E.left(cniError(CODES.linkNotFound, `cannot enslave ${ifname} to bridge ${conf.bridge ?? ''}`, sysFailure('', ran.left).details));
+    const bridgeMissing = plan.bridgeLine !== undefined && (line === plan.bridgeLine || (line === undefined && /Device does not exist/.test(sysFailure('', ran.left).details ?? '')));
+    if (bridgeMissing) return E.left(cniError(CODES.linkNotFound, `cannot enslave ${ifname} to bridge ${conf.bridge ?? ''}`, sysFailure('', ran.left).details));
     return E.left(sysFailure(`creating tap ${ifname} failed${line === undefined ? '' : ` at step ${line}`}`, ran.left));
   }
   const docs = splitBatchJson(ran.right.stdout);
