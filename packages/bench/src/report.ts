@@ -1,0 +1,137 @@
+// Markdown for humans: stdout of `pnpm bench` and the body of RESULTS.md.
+import { PHASES } from './clock.js';
+import { METHODS, METHOD_LABELS } from './scale.js';
+import { isSkipped, type BenchResults } from './results.js';
+import { FLOOR_TARGET, FLOOR_TARGET_LINKS } from './targets.js';
+
+const table = (head: readonly string[], rows: readonly (readonly (string | number)[])[]): string =>
+  [`| ${head.join(' | ')} |`, `|${head.map((_, i) => (i === 0 ? '---' : '---:')).join('|')}|`, ...rows.map((r) => `| ${r.join(' | ')} |`)].join('\n');
+
+const x = (r: number | null): string => (r === null ? 'n/a' : `${r.toFixed(2)}x`);
+const ms = (n: number): string => (Number.isFinite(n) ? n.toFixed(1) : 'n/a');
+
+const scaleSection = (r: BenchResults): string => {
+  const q = r.options.queues;
+  const summary = table(
+    ['links', '(a) in-process ms', '(b) per-command ms', '(c) batch floor ms', 'a/c', 'b/c', 'b/a', 'attach a/c', 'spawns a', 'spawns b', 'spawns c'],
+    r.scale.map((e) => [
+      e.links,
+      ms(e.inProcessMs),
+      ms(e.perCommandMs),
+      ms(e.batchFloorMs),
+      x(e.ratios.inProcessVsFloor),
+      x(e.ratios.perCommandVsFloor),
+      x(e.ratios.perCommandVsInProcess),
+      x(e.ratios.attachInProcessVsFloor),
+      e.spawns.inProcess.total,
+      e.spawns.perCommand.total,
+      e.spawns.batchFloor.total,
+    ]),
+  );
+  const phases = table(
+    ['links', 'method', ...PHASES.map((p) => `${p} ms`), 'total ms', ...PHASES.map((p) => `${p} spawns`)],
+    r.scale.flatMap((e) => METHODS.map((m) => [e.links, METHOD_LABELS[m], ...PHASES.map((p) => ms(e.phasesMs[m][p])), ms(e.phasesMs[m].total), ...PHASES.map((p) => e.spawns[m][p])])),
+  );
+  const unstable = r.scale.filter((e) => !e.spawnsStable).map((e) => e.links);
+  return [
+    `## Scale: scan, attach-all (tcfilter, ${q} queues), open + close the queue fds, detach-all`,
+    '',
+    `Medians of ${r.options.runs} run(s) per method and size, on the same pod netns (N veths with addresses, peers in a second netns), methods interleaved with the order rotating each run; the netns is checked to be exactly as before after every run. ` +
+      '(a) tapwire in-process: scan -> classify -> attachAll -> openTapQueues -> close -> detachAll, spawns from @tapwire/sys spawnCount(). ' +
+      '(b) one `ip -n`/`tc -n` process per operation plus one `ip -j -d addr show` scan. ' +
+      '(c) the floor: the same operations in one `ip -batch` and one `tc -batch` per phase. (b) and (c) open the fds with the same in-process ioctls as (a).',
+    '',
+    summary,
+    '',
+    'Per phase (ms, and process spawns per run):',
+    '',
+    phases,
+    ...(unstable.length === 0 ? [] : ['', `Spawn counts differed between runs at ${unstable.join(', ')} links (the table shows medians).`]),
+    '',
+    '![ms and spawns per run vs links](scale.svg)',
+  ].join('\n');
+};
+
+const targetsSection = (r: BenchResults): string => {
+  const w = r.targets.withinFloor;
+  const s = r.targets.spawnsConstant;
+  const floorLine = isSkipped(w)
+    ? `- In-process attach-all within ${FLOOR_TARGET}x of the batch floor at ${FLOOR_TARGET_LINKS} links: not measured (${w.skipped}).`
+    : `- In-process attach-all within ${w.target}x of the batch floor at ${w.links} links: **${w.met ? 'met' : 'NOT met'}** - attach phase ${x(w.attachInProcessVsFloor)}` +
+      ` (whole sequence ${x(w.inProcessVsFloor)}, ${w.metOnWholeSequence ? 'within' : 'over'} ${w.target}x).`;
+  const spawnLine =
+    `- (a)'s spawns per phase constant in the number of links: **${s.met ? 'met' : 'NOT met'}**` +
+    (s.met ? '' : ` - growing: ${s.growing.map((p) => `${p} (${s.inProcessPerPhase[p].join(', ')} at ${s.sizes.join(', ')} links)`).join('; ')}`) +
+    '.';
+  return ['## Targets', '', floorLine, spawnLine].join('\n');
+};
+
+const cliSection = (r: BenchResults): string =>
+  [
+    '## CLI wall time',
+    '',
+    `\`node packages/cli/bin/tapwire.js ...\` from spawn to exit, node start-up included (\`node -e 0\` alone: ${ms(r.cli.nodeStartMs)} ms). attach uses --queues ${r.cli.queues}.`,
+    '',
+    table(
+      ['links', 'inspect --json ms', 'attach --all ms', 'detach --all ms'],
+      r.cli.bySize.map((e) => [e.links, ms(e.inspectMs), ms(e.attachAllMs), ms(e.detachAllMs)]),
+    ),
+  ].join('\n');
+
+const bootSection = (r: BenchResults): string => {
+  if (isSkipped(r.boot)) return ['## Guest boot to network up', '', `Skipped: ${r.boot.skipped}.`].join('\n');
+  const b = r.boot;
+  return [
+    '## Guest boot to network up (TCG, 1 queue)',
+    '',
+    `Medians of ${b.runs} boot(s) per side, alternating who goes first. Clock from the first action to the guest's TAPWIRE-NET-UP line on the serial console. ` +
+      "By hand: `ip -j -d addr show`, one ip/tc process per operation for the tap and the redirects, then the launcher's dry-run QEMU command line with `-netdev tap,ifname=...,script=no,downscript=no,vhost=off`, under `ip netns exec`.",
+    '',
+    table(
+      ['', 'net-up ms', 'host work before QEMU ms', 'QEMU spawn to net-up ms', 'guest uptime at net-up s'],
+      [
+        ['tapwire launchPod', ms(b.launcher.netUpMs), ms(b.launcher.preQemuMs), ms(b.launcher.qemuToNetUpMs), b.launcher.guestUptimeS.toFixed(2)],
+        [`by hand (${b.byHand.spawns} processes)`, ms(b.byHand.netUpMs), ms(b.byHand.preQemuMs), ms(b.byHand.qemuToNetUpMs), b.byHand.guestUptimeS.toFixed(2)],
+      ],
+    ),
+    '',
+    `Launcher minus by hand: ${ms(b.launcherExtraMs)} ms to net-up; ${ms(b.launcher.preQemuMs - b.byHand.preQemuMs)} ms of host work before QEMU. ` +
+      'The guest boot itself varies by hundreds of ms between TCG runs, so the host work before QEMU is the figure the launcher controls.',
+    '',
+    `Launcher stages (median ms): ${Object.entries(b.launcher.stagesMs).map(([s, v]) => `${s} ${ms(v)}`).join(', ')}; whole launchPod call ${ms(b.launcher.totalMs)} ms.`,
+    ...b.notes.map((n) => `\nNote: ${n}.`),
+  ].join('\n');
+};
+
+const cniSection = (r: BenchResults): string => {
+  if (isSkipped(r.cni)) return ['## CNI ADD/DEL', '', `Skipped: ${r.cni.skipped}.`].join('\n');
+  const c = r.cni;
+  return [
+    '## CNI ADD/DEL',
+    '',
+    `@tapwire/cni's measureCniAdd, ${c.rounds} round(s), run inside a throwaway netns; each call timed from spawn to exit. node start-up alone: ${c.nodeStartupMs === null ? 'n/a' : ms(c.nodeStartupMs)} ms.`,
+    '',
+    table(
+      ['scenario', 'median ms', 'min ms', 'max ms', 'vs reference ptp ADD'],
+      c.timings.map((t) => [t.scenario, ms(t.medianMs), ms(t.minMs), ms(t.maxMs), t.scenario in c.ratios ? x(c.ratios[t.scenario] ?? null) : '']),
+    ),
+    ...c.notes.map((n) => `\nNote: ${n}.`),
+  ].join('\n');
+};
+
+export const envSection = (r: BenchResults): string =>
+  [
+    '## Environment',
+    '',
+    `- date: ${r.env.date}`,
+    `- kernel: ${r.env.kernel}`,
+    `- node: ${r.env.node}`,
+    `- CPUs: ${r.env.cpuCount} x ${r.env.cpuModel}`,
+    `- iproute2: ${r.env.iproute2}`,
+    `- QEMU: ${r.env.qemu}`,
+    `- tapwire commit: ${r.env.commit}`,
+    `- load average (1 min) at start: ${r.env.loadAvgAtStart}`,
+    `- options: sizes ${r.options.sizes.join(',')}, runs ${r.options.runs}, boot runs ${isSkipped(r.boot) ? 0 : r.options.bootRuns}`,
+  ].join('\n');
+
+export const renderMarkdown = (r: BenchResults): string => [scaleSection(r), targetsSection(r), cliSection(r), bootSection(r), cniSection(r)].join('\n\n') + '\n';

@@ -1,0 +1,22 @@
+// The one object a bench run produces: printed by --json, kept in
+// docs/bench/results.json by --write, rendered to Markdown and SVG.
+import type { BootResult } from './boot-bench.js';
+import type { CliResult } from './cli-bench.js';
+import type { CniResult } from './cni-bench.js';
+import type { BenchEnv } from './env.js';
+import type { ScaleEntry } from './scale.js';
+import type { Targets } from './targets.js';
+
+export type Skipped = { readonly skipped: string };
+
+export interface BenchResults {
+  readonly env: BenchEnv;
+  readonly options: { readonly sizes: readonly number[]; readonly runs: number; readonly bootRuns: number; readonly queues: number };
+  readonly scale: readonly ScaleEntry[];
+  readonly targets: Targets;
+  readonly cli: CliResult;
+  readonly boot: BootResult | Skipped;
+  readonly cni: CniResult;
+}
+
+export const isSkipped = (x: object): x is Skipped => 'skipped' in x;
