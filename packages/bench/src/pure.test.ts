@@ -1,0 +1,84 @@
+// The bench's pure parts: flags, statistics, targets, the by-hand QEMU
+// command line and the chart.
+import test from 'ava';
+import * as E from 'fp-ts/lib/Either.js';
+import { handArgv, handNetdev } from './boot-argv.js';
+import { parseFlags } from './flags.js';
+import type { ScaleEntry } from './scale.js';
+import { median, ratio } from './stats.js';
+import { renderScaleSvg } from './svg.js';
+import { targetsOf } from './targets.js';
+
+test('flags: defaults, pnpm\'s leading --, and bad input naming the flag', (t) => {
+  const d = parseFlags([]);
+  t.true(E.isRight(d) && d.right.sizes.join(',') === '1,8,64,256' && d.right.runs === 5 && d.right.bootRuns === 3 && d.right.boot && d.right.cni && !d.right.json && !d.right.write);
+  const f = parseFlags(['--', '--sizes', '1,8', '--runs', '2', '--no-boot', '--no-cni', '--json', '--write']);
+  t.deepEqual(E.isRight(f) ? f.right : undefined, { sizes: [1, 8], runs: 2, bootRuns: 2, boot: false, cni: false, json: true, write: true, help: false });
+  for (const [argv, flag] of [
+    [['--sizes', '0'], '--sizes'],
+    [['--sizes', '1,1'], '--sizes'],
+    [['--sizes', '8,x'], '--sizes'],
+    [['--sizes', '5000'], '--sizes'],
+    [['--runs', '0'], '--runs'],
+    [['--runs', '-1'], 'command line'],
+    [['--nope'], 'command line'],
+  ] as const) {
+    const r = parseFlags(argv);
+    t.true(E.isLeft(r) && r.left.flag === flag, `${argv.join(' ')} -> ${JSON.stringify(r)}`);
+  }
+});
+
+test('median and ratio', (t) => {
+  t.is(median([3, 1, 2]), 2);
+  t.is(median([4, 1, 3, 2]), 2.5);
+  t.true(Number.isNaN(median([])));
+  t.is(ratio(13, 10), 1.3);
+  t.is(ratio(1, 0), null);
+});
+
+test('by-hand QEMU argv: tap opened by name, files moved, everything else as the launcher had it', (t) => {
+  t.is(handNetdev('tap,id=net0,fd=3,vhost=off', 'tw2', 1), 'tap,id=net0,ifname=tw2,script=no,downscript=no,vhost=off');
+  t.is(handNetdev('tap,id=net0,fds=3:4,vhost=off', 'tw2', 2), 'tap,id=net0,ifname=tw2,script=no,downscript=no,vhost=off,queues=2');
+  t.throws(() => handNetdev('vhost-user,id=net0,chardev=c', 'tw2', 1));
+  const dry = ['qemu-system-x86_64', '-kernel', '/k', '-chardev', 'socket,id=qmp,path=/tmp/tapwire-vm-X/qmp.sock,server=on,wait=off', '-chardev', 'stdio,id=serial0,signal=off,logfile=/tmp/tapwire-vm-X/serial.log', '-netdev', 'tap,id=net0,fd=3,vhost=off', '-device', 'virtio-net-pci,netdev=net0'];
+  t.deepEqual(handArgv(dry, 'tw2', 1, '/w'), [
+    'qemu-system-x86_64', '-kernel', '/k', '-chardev', 'socket,id=qmp,path=/w/qmp.sock,server=on,wait=off', '-chardev', 'stdio,id=serial0,signal=off,logfile=/w/serial.log', '-netdev', 'tap,id=net0,ifname=tw2,script=no,downscript=no,vhost=off', '-device', 'virtio-net-pci,netdev=net0',
+  ]);
+});
+
+const entry = (links: number, attachA: number, attachC: number, spawnsAttach: number): ScaleEntry => {
+  const figs = (attach: number) => ({ scan: 1, attach, fds: 0, detach: 1, total: attach + 2 });
+  return {
+    links,
+    queues: 2,
+    runs: 1,
+    inProcessMs: attachA + 2,
+    perCommandMs: 100,
+    batchFloorMs: attachC + 2,
+    phasesMs: { inProcess: figs(attachA), perCommand: figs(98), batchFloor: figs(attachC) },
+    ratios: { inProcessVsFloor: ratio(attachA + 2, attachC + 2), perCommandVsFloor: null, perCommandVsInProcess: null, attachInProcessVsFloor: ratio(attachA, attachC) },
+    spawns: { inProcess: { scan: 1, attach: spawnsAttach, fds: 0, detach: 4, total: 5 + spawnsAttach }, perCommand: figs(8), batchFloor: figs(2) },
+    spawnsStable: true,
+    fds: links * 2,
+  };
+};
+
+test('targets: the floor ratio is judged on the attach phase at 64 links; spawns must not grow', (t) => {
+  const met = targetsOf([entry(1, 10, 10, 4), entry(64, 120, 100, 4)]);
+  t.like(met.withinFloor, { links: 64, attachInProcessVsFloor: 1.2, met: true });
+  t.true(met.spawnsConstant.met);
+  const missed = targetsOf([entry(1, 10, 10, 4), entry(64, 140, 100, 130)]);
+  t.like(missed.withinFloor, { met: false });
+  t.false(missed.spawnsConstant.met);
+  t.deepEqual(missed.spawnsConstant.growing, ['attach']);
+  t.deepEqual(targetsOf([entry(1, 10, 10, 4)]).withinFloor, { skipped: 'no 64-link pod in --sizes' });
+});
+
+test('chart: one SVG document with both panels and a legend entry per method', (t) => {
+  const svg = renderScaleSvg([entry(1, 10, 10, 4), entry(8, 40, 20, 18), entry(64, 300, 100, 130)], 'sub <&>', 2);
+  t.true(svg.startsWith('<svg xmlns="http://www.w3.org/2000/svg"'));
+  t.true(svg.trim().endsWith('</svg>'));
+  t.is(svg.match(/<polyline /g)?.length, 6);
+  t.true(svg.includes('sub &lt;&amp;&gt;'));
+  t.false(/NaN|Infinity|undefined/.test(svg));
+});
