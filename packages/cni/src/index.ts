@@ -18,3 +18,6 @@ export { tcRedirectTapPlugin, withOwnership, redirectResult } from './plugins/tc
 export { installPlugins } from './install.js';
 export { measureCniAdd } from './measure.js';
 export type { CniAddMeasurement, MeasureOptions, Timing } from './measure.js';
+export { macvtapPlugin, MacvtapConf, MACVTAP_MODES } from './plugins/macvtap.js';
+export { parseMacvtapResources, defaultResources, discoverResources, RESOURCE_PREFIX } from './macvtap-resources.js';
+export type { MacvtapResource, ResourceConfError } from './macvtap-resources.js';

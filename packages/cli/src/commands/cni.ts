@@ -1,13 +1,16 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import * as E from 'fp-ts/lib/Either.js';
-import { installPlugins, measureCniAdd } from '@tapwire/cni';
+import { discoverResources, installPlugins, measureCniAdd, parseMacvtapResources } from '@tapwire/cni';
+import { resolveNetns } from '@tapwire/sys';
 import { usage, type CliError } from '../cli-error.js';
 import type { Output } from '../output.js';
 
-export const CNI_HELP = `tapwire cni install --dir DIR | measure [--rounds N] [--json]
+export const CNI_HELP = `tapwire cni install --dir DIR | measure [--rounds N] [--json] | macvtap-resources [--conf JSON] [--json]
   install: write the CNI plugins tap, macvtap and tc-redirect-tap (one bundled
   executable each) into DIR, e.g. /opt/cni/bin.
-  measure: time ADD of our plugins against Debian's ptp + host-local (root).`;
+  measure: time ADD of our plugins against Debian's ptp + host-local (root).
+  macvtap-resources: the device-plugin resources a DP_MACVTAP_CONF gives
+  (--conf, else $DP_MACVTAP_CONF, else []; [] = every physical link or bond here).`;
 
 const parse = (sub: string, argv: readonly string[], options: NonNullable<ParseArgsConfig['options']>) => {
   try {
@@ -46,9 +49,30 @@ const measure = async (argv: readonly string[], io: Output): Promise<E.Either<Cl
   }
 };
 
+const macvtapResources = async (argv: readonly string[], io: Output): Promise<E.Either<CliError, void>> => {
+  const p = parse('macvtap-resources', argv, { conf: { type: 'string' }, json: { type: 'boolean', default: false } });
+  if (E.isLeft(p)) return p;
+  const conf = p.right.values['conf'];
+  const text = typeof conf === 'string' ? conf : (process.env['DP_MACVTAP_CONF'] ?? '[]');
+  const parsed = parseMacvtapResources(text);
+  if (E.isLeft(parsed)) return E.left(usage(`cni macvtap-resources: ${parsed.left.problems.join('; ')}`));
+  let resources = parsed.right;
+  if (resources.length === 0) {
+    const host = resolveNetns(`/proc/${process.pid}/ns/net`);
+    if (E.isLeft(host)) return host;
+    const found = await discoverResources(host.right);
+    if (E.isLeft(found)) return E.left({ _tag: 'Failed', message: `cni macvtap-resources: ${found.left}` });
+    resources = found.right;
+  }
+  if (p.right.values['json'] === true) io.out(JSON.stringify(resources, null, 2));
+  else io.out(resources.length === 0 ? 'no resources (no physical link or bond here)' : resources.map((r) => `${r.resourceName}  lower ${r.lowerDevice}  mode ${r.mode}  capacity ${r.capacity}`).join('\n'));
+  return E.right(undefined);
+};
+
 export const cniCommand = async (argv: readonly string[], io: Output): Promise<E.Either<CliError, void>> => {
   const [sub, ...rest] = argv;
   if (sub === 'install') return install(rest, io);
   if (sub === 'measure') return measure(rest, io);
-  return E.left(usage(`cni: expected install or measure\n${CNI_HELP}`));
+  if (sub === 'macvtap-resources') return macvtapResources(rest, io);
+  return E.left(usage(`cni: expected install, measure or macvtap-resources\n${CNI_HELP}`));
 };

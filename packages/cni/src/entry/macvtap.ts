@@ -1,2 +1,5 @@
 // Executable entry of the `macvtap` plugin (bundled by bundle.ts).
-export {};
+import { macvtapPlugin } from '../plugins/macvtap.js';
+import { main } from '../skel.js';
+
+main(macvtapPlugin);
