@@ -4,10 +4,13 @@
 // to CNI_IFNAME in the same netlink request that moves it, then applies MTU,
 // MAC, promiscuity and brings it up (plus IPAM addresses when configured).
 //
-// The macvtap's character device is /dev/tapN in the host (N = its ifindex
-// there, made by udev): owner/group are applied to that node before the move
-// when it exists; without udev (no node) it is a logged no-op. A process in the
-// pod opens the queues through its own /dev (see @tapwire/sys openMacvtapQueues).
+// The macvtap's character device is /dev/tapN in the host (N = its ifindex,
+// made by udev): owner/group are applied to that node after the move when it
+// exists; without udev (no node) it is a logged no-op. Known limit: udev
+// remakes the node (root, 0600) on the move's uevents and can win the race,
+// so on a udev host the ownership is not reliable (a udev rule or the
+// runtime's device mount is). A process in the pod opens the queues through
+// its own /dev (see @tapwire/sys openMacvtapQueues).
 //
 // DEL deletes CNI_IFNAME when it is a macvtap, for a created one and a
 // deviceID one alike: kubevirt's plugin deletes the link in the pod netns
@@ -110,14 +113,6 @@ const add = async (ctx: Ctx<MacvtapConf>): Outcome<Omit<Result, 'cniVersion'>> =
   const undoHost = async (): Promise<void> => {
     if (created) await hostBatch([['link', 'del', 'dev', device]])();
   };
-  const hl = await hostLink(device);
-  if (E.isRight(hl) && hl.right !== undefined) {
-    const owned = chownCharDevice(ctx, hl.right.ifindex);
-    if (E.isLeft(owned)) {
-      await undoHost();
-      return owned;
-    }
-  }
   let ipam: Result | undefined;
   if (hasIpam(conf)) {
     const r = await ipamAdd(ctx);
@@ -157,6 +152,12 @@ const add = async (ctx: Ctx<MacvtapConf>): Outcome<Omit<Result, 'cniVersion'>> =
   const docs = splitBatchJson(ran.right.stdout);
   const ls = decodeLinks(docs[docs.length - 1]);
   const link = E.isRight(ls) ? ls.right[0] : undefined;
+  // After the move: the kernel re-registers the char device in the pod netns
+  // and udev remakes the host's /dev/tap<ifindex> (root, 0600).
+  if (link !== undefined) {
+    const owned = chownCharDevice(ctx, link.ifindex);
+    if (E.isLeft(owned)) ctx.log(owned.left.msg);
+  }
   return E.right({
     interfaces: [{ name: ifname, mac: link?.mac ?? mac.right ?? '', sandbox: ns.right.path, ...(ctx.version === '1.1.0' && link !== undefined ? { mtu: link.mtu } : {}) }],
     ips: (ipam?.ips ?? []).map((ip) => ({ ...ip, interface: 0 })),
