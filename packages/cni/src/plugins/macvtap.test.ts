@@ -39,7 +39,7 @@ test('deviceID: moved into the pod as CNI_IFNAME with MTU, MAC and promisc; CHEC
   const node = `/dev/tap${ifindex}`;
   const hasNode = existsSync(node);
   const ns = await makeNetns(t, 'twcni');
-  const list: Conflist = { cniVersion: '0.3.1', name: 'dataplane', plugins: [{ type: 'macvtap', deviceID: dev, mtu: 1400, promiscMode: true, owner: 65534, group: 65534 }] };
+  const list: Conflist = { cniVersion: '0.4.0', name: 'dataplane', plugins: [{ type: 'macvtap', deviceID: dev, mtu: 1400, promiscMode: true, owner: 65534, group: 65534 }] };
   const pod: PodEnv = { containerId: `c${ns.name}`, netns: ns.path, ifname: 'net1', args: 'IgnoreUnknown=1;MAC=02:00:00:00:00:99', path: [bin, REFERENCE_DIR] };
   const { result, steps } = await addList(list, pod);
   t.is(steps[0]?.exitCode, 0, steps[0]?.stdout);
