@@ -79,7 +79,8 @@ const chainRound = (chain: readonly { file: string; conf: Record<string, unknown
     for (const [i, p] of [...chain.entries()].reverse()) {
       spawnSync(p.file, [], { env: { ...env, CNI_COMMAND: 'DEL' }, input: confs[i] ?? JSON.stringify(p.conf) });
     }
-    ipNetns('del', ns);
+    // Tolerant: the netns may already be gone (a concurrent cleanup); the round's timings stand.
+    spawnSync('ip', ['netns', 'del', ns]);
   }
 };
 
