@@ -86,7 +86,7 @@ const launcherRun = async (pod: Pod, image: GuestImage): Promise<LauncherRun> =>
   let netUpMs: number | undefined;
   let preQemuMs: number | undefined;
   const t0 = performance.now();
-  const r = await launchPod(
+  const running = launchPod(
     pod.ns,
     launchOptions(
       image,
@@ -101,7 +101,14 @@ const launcherRun = async (pod: Pod, image: GuestImage): Promise<LauncherRun> =>
       },
     ),
   )();
+  // On SIGINT/SIGTERM launchPod stops QEMU itself and tears down; cleanup waits
+  // for that (bounded) before it deletes the netns under it.
+  const settled = track('a launchPod run', async () => {
+    await Promise.race([running.then(() => undefined, () => undefined), new Promise((res) => setTimeout(res, 15_000))]);
+  });
+  const r = await running;
   const totalMs = performance.now() - t0;
+  await settled();
   if (E.isLeft(r)) {
     // The launcher stops QEMU as soon as 'TAPWIRE-DONE' shows up, which can be
     // before the rest of that line arrives; the cut line then fails to parse.
@@ -129,6 +136,7 @@ const handRun = async (pod: Pod, dryArgv: readonly string[]): Promise<HandRun> =
   const stopQemu = track(`QEMU started by hand in ${pod.name}`, async () => {
     qemu?.kill('SIGKILL');
     await qemu?.catch(() => undefined);
+    rmSync(workDir, { recursive: true, force: true });
   });
   try {
     const t0 = performance.now();

@@ -1,11 +1,13 @@
 // `pnpm bench`: runs every section, prints Markdown (or one JSON object with
 // --json), rewrites docs/bench/scale.svg, and with --write keeps RESULTS.md
 // and results.json. Whatever happens, everything the bench made is removed.
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as E from 'fp-ts/lib/Either.js';
 import { runBench } from './bench.js';
-import { cleanUpOnSignals, disposeAll } from './cleanup.js';
+import { cleanUpOnSignals, disposeAll, track } from './cleanup.js';
 import { describeBadFlag, parseFlags, USAGE } from './flags.js';
 import { envSection, renderMarkdown } from './report.js';
 import type { BenchResults } from './results.js';
@@ -45,6 +47,11 @@ const main = async (): Promise<number> => {
     return 3;
   }
   cleanUpOnSignals(say);
+  // Every temp file of this run - ours, launchPod's, the CNI measure's and
+  // its children's - lands under one directory, removed last whatever happens.
+  const benchTmp = mkdtempSync(join(tmpdir(), 'tapwire-bench-'));
+  process.env['TMPDIR'] = benchTmp;
+  track(`temp dir ${benchTmp}`, () => rmSync(benchTmp, { recursive: true, force: true }));
   let results: BenchResults;
   try {
     results = await runBench(flags.right, say);
