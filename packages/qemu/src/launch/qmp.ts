@@ -1,125 +1,216 @@
-// A minimal QMP client over the launcher's unix socket. Every reply is decoded
-// with io-ts; events are kept so callers can wait for e.g. SHUTDOWN.
+// The one QMP client, for the launcher (readiness, quit) and for the tests
+// (what QEMU built from our arguments). Every message is decoded with io-ts.
+// QMP answers commands in the order they were sent, so waiters form a queue;
+// the id each command carries must come back on its reply. Events go to a list.
+// Nothing throws: every failure is a QmpError, and a socket that closes or
+// says something that is not QMP fails every waiting command at once instead
+// of leaving it to its deadline.
 import { connect, type Socket } from 'node:net';
 import * as E from 'fp-ts/lib/Either.js';
-import * as t from 'io-ts';
+import { QmpMessage, QmpStatus, type QmpEvent, type QmpGreeting } from './qmp-messages.js';
 
-const Greeting = t.type({ QMP: t.type({ version: t.type({ qemu: t.type({ major: t.number, minor: t.number, micro: t.number }) }) }) }, 'QMP greeting');
-const Reply = t.union([
-  t.type({ return: t.unknown }),
-  t.type({ error: t.type({ class: t.string, desc: t.string }) }),
-  t.type({ event: t.string }),
-], 'QMP message');
-type Reply = t.TypeOf<typeof Reply>;
+export type { QmpEvent, QmpStatus } from './qmp-messages.js';
 
 export type QmpError =
+  /** Nothing listening on the socket by the deadline, or the caller gave up (QEMU exited). */
   | { readonly _tag: 'QmpConnect'; readonly socket: string; readonly detail: string }
-  | { readonly _tag: 'QmpProtocol'; readonly detail: string }
-  | { readonly _tag: 'QmpCommand'; readonly command: string; readonly class: string; readonly desc: string };
+  /** A line that is not JSON, not a QMP message, or not the one expected. */
+  | { readonly _tag: 'QmpProtocol'; readonly socket: string; readonly detail: string }
+  /** The socket closed (or was closed) before `command` was answered. */
+  | { readonly _tag: 'QmpClosed'; readonly socket: string; readonly command: string }
+  | { readonly _tag: 'QmpTimeout'; readonly socket: string; readonly command: string; readonly ms: number }
+  /** QEMU refused the command. */
+  | { readonly _tag: 'QmpCommand'; readonly command: string; readonly class: string; readonly desc: string }
+  | { readonly _tag: 'QmpNotRunning'; readonly socket: string; readonly status: string };
 
-export const describeQmpError = (e: QmpError): string =>
-  e._tag === 'QmpConnect'
-    ? `QMP socket ${e.socket}: ${e.detail}`
-    : e._tag === 'QmpProtocol'
-      ? `QMP: ${e.detail}`
-      : `QMP ${e.command} failed: ${e.class}: ${e.desc}`;
+export const describeQmpError = (e: QmpError): string => {
+  switch (e._tag) {
+    case 'QmpConnect':
+      return `QMP socket ${e.socket}: ${e.detail}`;
+    case 'QmpProtocol':
+      return `QMP socket ${e.socket}: ${e.detail}`;
+    case 'QmpClosed':
+      return `QMP socket ${e.socket} closed before ${e.command} was answered`;
+    case 'QmpTimeout':
+      return `QMP socket ${e.socket}: no answer to ${e.command} within ${e.ms} ms`;
+    case 'QmpCommand':
+      return `QMP ${e.command} failed: ${e.class}: ${e.desc}`;
+    case 'QmpNotRunning':
+      return `QMP socket ${e.socket}: the VM is ${e.status}, expected running`;
+  }
+};
+
+export interface ExecuteOptions {
+  /** Give up on the reply after this long (the connection stays usable). */
+  readonly timeoutMs?: number;
+}
 
 export interface Qmp {
+  readonly socket: string;
+  /** QEMU's version from the greeting, e.g. "7.2.22". */
   readonly version: string;
-  readonly execute: (command: string, args?: Record<string, unknown>) => Promise<E.Either<QmpError, unknown>>;
-  readonly events: () => readonly string[];
+  readonly execute: (command: string, args?: Record<string, unknown>, o?: ExecuteOptions) => Promise<E.Either<QmpError, unknown>>;
+  /** Every event received so far, oldest first. */
+  readonly events: () => readonly QmpEvent[];
+  readonly closed: () => boolean;
   readonly close: () => void;
 }
 
-/** Connects, reads the greeting, negotiates capabilities. Retries until QEMU has made the socket. */
-export const connectQmp = async (socket: string, timeoutMs: number): Promise<E.Either<QmpError, Qmp>> => {
-  const deadline = Date.now() + timeoutMs;
-  let sock: Socket | undefined;
-  let lastErr = '';
-  while (sock === undefined && Date.now() < deadline) {
-    try {
-      sock = await new Promise<Socket>((resolve, reject) => {
-        const s = connect(socket);
-        s.once('connect', () => resolve(s));
-        s.once('error', reject);
-      });
-    } catch (e) {
-      lastErr = (e as Error).message;
-      await new Promise((r) => setTimeout(r, 50));
-    }
-  }
-  if (sock === undefined) return E.left({ _tag: 'QmpConnect', socket, detail: lastErr || 'timed out' });
-  const s = sock;
-  let buf = '';
-  const lines: unknown[] = [];
-  const events: string[] = [];
-  let wake: (() => void) | undefined;
-  s.setEncoding('utf8');
-  s.on('data', (chunk: string) => {
-    buf += chunk;
-    let i: number;
-    while ((i = buf.indexOf('\n')) >= 0) {
-      const line = buf.slice(0, i).trim();
-      buf = buf.slice(i + 1);
-      if (line.length === 0) continue;
-      try {
-        lines.push(JSON.parse(line));
-      } catch {
-        lines.push({ unparsable: line });
-      }
-    }
-    wake?.();
-  });
-  s.on('error', () => wake?.());
-  s.on('close', () => wake?.());
-  const next = async (): Promise<unknown> => {
-    while (lines.length === 0) {
-      if (s.destroyed) return undefined;
-      await new Promise<void>((r) => {
-        wake = r;
-        setTimeout(r, Math.max(0, deadline - Date.now()) + 1000);
-      });
-      if (lines.length === 0 && s.destroyed) return undefined;
-    }
-    return lines.shift();
+export interface ConnectOptions {
+  /** Stop retrying when this aborts (e.g. QEMU exited); its reason is reported. */
+  readonly signal?: AbortSignal;
+}
+
+const GREETING = 'the greeting';
+const RETRY_MS = 50;
+
+type Settle = (r: E.Either<QmpError, QmpMessage>) => void;
+interface Waiter {
+  readonly command: string;
+  /** undefined: waiting for the greeting. */
+  readonly id: number | undefined;
+  readonly settle: Settle;
+}
+
+const once = (f: Settle): Settle => {
+  let done = false;
+  return (r) => {
+    if (done) return;
+    done = true;
+    f(r);
   };
-  const greeting = Greeting.decode(await next());
-  if (E.isLeft(greeting)) {
-    s.destroy();
-    return E.left({ _tag: 'QmpProtocol', detail: 'no valid greeting on the QMP socket' });
-  }
-  const v = greeting.right.QMP.version.qemu;
-  const execute = async (command: string, args?: Record<string, unknown>): Promise<E.Either<QmpError, unknown>> => {
-    if (s.destroyed) return E.left({ _tag: 'QmpProtocol', detail: `socket closed before ${command}` });
-    s.write(`${JSON.stringify(args === undefined ? { execute: command } : { execute: command, arguments: args })}\n`);
-    for (;;) {
-      const raw = await next();
-      if (raw === undefined) return E.left({ _tag: 'QmpProtocol', detail: `socket closed while waiting for ${command}` });
-      const m = Reply.decode(raw);
-      if (E.isLeft(m)) return E.left({ _tag: 'QmpProtocol', detail: `unexpected reply to ${command}: ${JSON.stringify(raw).slice(0, 120)}` });
-      const r: Reply = m.right;
-      if ('event' in r) {
-        events.push(r.event);
-        continue;
-      }
-      if ('error' in r) return E.left({ _tag: 'QmpCommand', command, class: r.error.class, desc: r.error.desc });
-      return E.right(r.return);
-    }
-  };
-  const caps = await execute('qmp_capabilities');
-  if (E.isLeft(caps)) {
-    s.destroy();
-    return caps;
-  }
-  return E.right({ version: `${v.major}.${v.minor}.${v.micro}`, execute, events: () => events, close: () => s.destroy() });
 };
 
-const StatusInfo = t.type({ status: t.string, running: t.boolean }, 'query-status reply');
+/** One connected socket: splits lines, decodes them and hands each to its waiter. */
+const session = (sock: Socket, socket: string) => {
+  const queue: Waiter[] = [];
+  const events: QmpEvent[] = [];
+  let broken: ((command: string) => QmpError) | undefined;
+  let nextId = 1;
+  const breakWith = (why: (command: string) => QmpError): void => {
+    broken ??= why;
+    for (const w of queue.splice(0)) w.settle(E.left(why(w.command)));
+    sock.destroy();
+  };
+  const protocol = (detail: string) => breakWith(() => ({ _tag: 'QmpProtocol', socket, detail }));
+  const onMessage = (m: QmpMessage): void => {
+    if ('event' in m) {
+      events.push(m);
+      return;
+    }
+    // Peeked, not shifted: a protocol error below must fail this waiter too.
+    const w = queue[0];
+    if (w === undefined) return protocol(`unsolicited ${'QMP' in m ? 'greeting' : 'reply'}`);
+    const due = w.id === undefined ? GREETING : `the reply to ${w.command}`;
+    if ('QMP' in m ? w.id !== undefined : w.id === undefined) return protocol(`a ${'QMP' in m ? 'greeting' : 'reply'} where ${due} was due`);
+    if (!('QMP' in m) && m.id !== undefined && m.id !== w.id) return protocol(`reply id ${JSON.stringify(m.id)} where ${w.id} (${w.command}) was due`);
+    queue.shift();
+    w.settle(E.right(m));
+  };
+  const onLine = (line: string): void => {
+    let json: unknown;
+    try {
+      json = JSON.parse(line);
+    } catch {
+      return protocol(`not JSON: ${line.slice(0, 120)}`);
+    }
+    const m = QmpMessage.decode(json);
+    if (E.isLeft(m)) return protocol(`not a QMP message: ${line.slice(0, 120)}`);
+    onMessage(m.right);
+  };
+  let buf = '';
+  sock.setEncoding('utf8');
+  sock.on('data', (chunk: string) => {
+    buf += chunk;
+    let nl: number;
+    while (broken === undefined && (nl = buf.indexOf('\n')) >= 0) {
+      const line = buf.slice(0, nl).trim();
+      buf = buf.slice(nl + 1);
+      if (line !== '') onLine(line);
+    }
+  });
+  // 'close' follows 'error'; the listener only keeps an error from being thrown.
+  sock.on('error', () => undefined);
+  sock.on('close', () => breakWith((command) => ({ _tag: 'QmpClosed', socket, command })));
+
+  /** Queues a waiter; `send` writes its request (nothing for the greeting). */
+  const wait = (command: string, id: number | undefined, timeoutMs: number | undefined, send: () => void): Promise<E.Either<QmpError, QmpMessage>> =>
+    new Promise((resolve) => {
+      if (broken !== undefined) return resolve(E.left(broken(command)));
+      let timer: NodeJS.Timeout | undefined;
+      const settle = once((r) => {
+        clearTimeout(timer);
+        resolve(r);
+      });
+      // A late reply still arrives in this waiter's turn, and is dropped there.
+      if (timeoutMs !== undefined) timer = setTimeout(() => settle(E.left({ _tag: 'QmpTimeout', socket, command, ms: timeoutMs })), timeoutMs);
+      queue.push({ command, id, settle });
+      send();
+    });
+
+  const execute = async (command: string, args?: Record<string, unknown>, o: ExecuteOptions = {}): Promise<E.Either<QmpError, unknown>> => {
+    const id = nextId++;
+    const request = JSON.stringify(args === undefined ? { execute: command, id } : { execute: command, arguments: args, id });
+    const r = await wait(command, id, o.timeoutMs, () => sock.write(`${request}\n`));
+    if (E.isLeft(r)) return r;
+    const m = r.right;
+    if ('error' in m) return E.left({ _tag: 'QmpCommand', command, class: m.error.class, desc: m.error.desc });
+    return E.right('return' in m ? m.return : undefined);
+  };
+  const greeting = async (timeoutMs: number): Promise<E.Either<QmpError, QmpGreeting>> =>
+    E.chain((m: QmpMessage): E.Either<QmpError, QmpGreeting> => ('QMP' in m ? E.right(m) : E.left({ _tag: 'QmpProtocol', socket, detail: `${GREETING} was due` })))(
+      await wait(GREETING, undefined, timeoutMs, () => undefined),
+    );
+  return { execute, greeting, events: (): readonly QmpEvent[] => events, closed: () => broken !== undefined || sock.destroyed, close: () => sock.destroy() };
+};
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+const tryConnect = (socket: string): Promise<E.Either<string, Socket>> =>
+  new Promise((resolve) => {
+    const s = connect(socket);
+    s.once('connect', () => resolve(E.right(s)));
+    s.once('error', (e) => resolve(E.left(e.message)));
+  });
+
+/** Retries until QEMU has made the socket and listens on it. */
+const connectBy = async (socket: string, deadline: number, timeoutMs: number, signal: AbortSignal | undefined): Promise<E.Either<QmpError, Socket>> => {
+  let last = 'nothing tried';
+  for (;;) {
+    if (signal?.aborted === true) return E.left({ _tag: 'QmpConnect', socket, detail: `gave up: ${String(signal.reason)}` });
+    if (Date.now() >= deadline) return E.left({ _tag: 'QmpConnect', socket, detail: `nothing answered within ${timeoutMs} ms (${last})` });
+    const s = await tryConnect(socket);
+    if (E.isRight(s)) return s;
+    last = s.left;
+    await sleep(RETRY_MS);
+  }
+};
+
+/** Connects, reads the greeting and negotiates capabilities, all within `timeoutMs`. */
+export const connectQmp = async (socket: string, timeoutMs: number, o: ConnectOptions = {}): Promise<E.Either<QmpError, Qmp>> => {
+  const deadline = Date.now() + timeoutMs;
+  const left = () => Math.max(1, deadline - Date.now());
+  const sock = await connectBy(socket, deadline, timeoutMs, o.signal);
+  if (E.isLeft(sock)) return sock;
+  const s = session(sock.right, socket);
+  const greeting = await s.greeting(left());
+  if (E.isLeft(greeting)) {
+    s.close();
+    return greeting;
+  }
+  const caps = await s.execute('qmp_capabilities', undefined, { timeoutMs: left() });
+  if (E.isLeft(caps)) {
+    s.close();
+    return caps;
+  }
+  const v = greeting.right.QMP.version.qemu;
+  return E.right({ socket, version: `${v.major}.${v.minor}.${v.micro}`, execute: s.execute, events: s.events, closed: s.closed, close: s.close });
+};
 
 /** `query-status`, decoded. */
-export const queryStatus = async (qmp: Qmp): Promise<E.Either<QmpError, t.TypeOf<typeof StatusInfo>>> => {
-  const r = await qmp.execute('query-status');
+export const queryStatus = async (qmp: Qmp, o: ExecuteOptions = {}): Promise<E.Either<QmpError, QmpStatus>> => {
+  const r = await qmp.execute('query-status', undefined, o);
   if (E.isLeft(r)) return r;
-  const d = StatusInfo.decode(r.right);
-  return E.isLeft(d) ? E.left({ _tag: 'QmpProtocol', detail: 'query-status reply is not {status, running}' }) : E.right(d.right);
+  const d = QmpStatus.decode(r.right);
+  return E.isLeft(d) ? E.left({ _tag: 'QmpProtocol', socket: qmp.socket, detail: 'the query-status reply is not {status, running}' }) : E.right(d.right);
 };
