@@ -2,17 +2,18 @@
 // with -S so no guest runs. Every path we render lives in a directory whose
 // name holds a comma, so QEMU itself proves the escaping.
 //
-// Queue fds are real: a macvtap's character device gives one queue per open()
-// without the tap FFI (see testing/macvtap-queues.ts). QEMU's -netdev tap
-// treats tap and macvtap fds alike, so this also covers kind 'tap'. This
+// Queue fds are real: a macvtap's character device gives one queue per open(),
+// opened by @tapwire/sys as the launcher does (see testing/macvtap-queues.ts).
+// QEMU's -netdev tap treats tap and macvtap fds alike, so this also covers
+// kind 'tap'. QMP is the launcher's client too (see testing/qemu-qmp.ts). This
 // machine has no /dev/vhost-net and no VFIO, so for vhost fds and vfio-pci the
 // proof is QEMU's own error naming the step after parsing: it used our fd as a
 // vhost fd, it looked up our BDF on the host.
-import { closeSync, existsSync, openSync, statSync } from 'node:fs';
+import { closeSync, existsSync, openSync } from 'node:fs';
 import { join } from 'node:path';
 import test, { type ExecutionContext } from 'ava';
 import * as E from 'fp-ts/lib/Either.js';
-import { inNetnsArgv, type NetnsHandle } from '@tapwire/sys';
+import { inNetnsArgv } from '@tapwire/sys';
 import { makeNetns, requireCommand, requireRoot } from '@tapwire/testkit';
 import { renderQemuArgv } from './argv.js';
 import { describeArgsError, type ArgsError } from './errors.js';
@@ -21,9 +22,9 @@ import type { Nic } from './nic.js';
 import type { MachineSpec } from './render-machine.js';
 import { renderNicArgs } from './render-nic.js';
 import { requireKernelIn } from './testing/kernel.js';
-import { openMacvtapQueues } from './testing/macvtap-queues.js';
-import { connectQmp, type Qmp } from './testing/qmp-client.js';
+import { makeMacvtapQueues } from './testing/macvtap-queues.js';
 import { startQemu, waitForExit } from './testing/qemu-process.js';
+import { connectTestQmp, type TestQmp } from './testing/qemu-qmp.js';
 import { makeCommaDir } from './testing/scratch-dir.js';
 import { listenVhostUser, REQ } from './testing/vhost-user-backend.js';
 
@@ -48,8 +49,8 @@ const machine = (dir: string, k: { kernel: string; initrd: string | undefined })
   serialLog: join(dir, 'serial,0.log'),
 });
 
-const hmp = async (qmp: Qmp, line: string): Promise<string> => String(await qmp.execute('human-monitor-command', { 'command-line': line }));
-const qomGet = (qmp: Qmp, path: string, property: string): Promise<unknown> => qmp.execute('qom-get', { path, property });
+const hmp = async (qmp: TestQmp, line: string): Promise<string> => String(await qmp.execute('human-monitor-command', { 'command-line': line }));
+const qomGet = (qmp: TestQmp, path: string, property: string): Promise<unknown> => qmp.execute('qom-get', { path, property });
 const anonDevice = (i: number): string => `/machine/peripheral-anon/device[${i}]`;
 
 const devNullFds = (t: ExecutionContext, n: number): number[] => {
@@ -58,7 +59,7 @@ const devNullFds = (t: ExecutionContext, n: number): number[] => {
   return fds;
 };
 
-const quit = async (t: ExecutionContext, qmp: Qmp, q: ReturnType<typeof startQemu>): Promise<void> => {
+const quit = async (t: ExecutionContext, qmp: TestQmp, q: ReturnType<typeof startQemu>): Promise<void> => {
   await qmp.execute('quit');
   qmp.close();
   t.deepEqual(await waitForExit(q, 10_000), { code: 0, signal: null });
@@ -70,11 +71,9 @@ test('one-queue macvtap, MTU 9000: QEMU runs the full argv, uses fd=3 as the que
   const kernel = requireKernelIn(t, dir);
   if (kernel === undefined) return;
   const ns = await makeNetns(t);
-  // Built by hand: resolveNetns refuses `ip netns add` mounts on this kernel (see report).
-  const handle: NetnsHandle = { spec: ns.name, path: ns.path, inode: statSync(ns.path).ino };
   const [pos] = right(assignFdPositions([{ queues: 1, vhost: false }]));
   if (pos === undefined) return t.fail();
-  const mvt = await openMacvtapQueues(t, { netns: ns.name, dir, queues: 1, mtu: 9000 });
+  const mvt = await makeMacvtapQueues(t, { netns: ns.name, queues: 1, mtu: 9000 });
   const m = machine(dir, kernel);
   const args = right(
     renderQemuArgv({
@@ -84,8 +83,8 @@ test('one-queue macvtap, MTU 9000: QEMU runs the full argv, uses fd=3 as the que
   );
   t.true(args.includes('tap,id=net0,fd=3,vhost=off'));
   // Like the launcher: QEMU runs inside the pod netns via nsenter, the fds ride along.
-  const q = startQemu(t, inNetnsArgv(handle, [QEMU, ...args, '-S']), mvt.fds);
-  const qmp = await connectQmp(m.qmpSocket, q, START_MS);
+  const q = startQemu(t, inNetnsArgv(mvt.ns, [QEMU, ...args, '-S']), mvt.fds);
+  const qmp = await connectTestQmp(m.qmpSocket, q, START_MS);
   const net = await hmp(qmp, 'info network');
   t.log(net.trim());
   t.regex(net, /macaddr=52:54:00:00:00:01/);
@@ -110,7 +109,7 @@ test('two-queue macvtap next to a four-queue vhost-user NIC: fds=3:4, mq with 6 
   const [tapPos, vuPos] = right(assignFdPositions([{ queues: 2, vhost: false }, { queues: 0, vhost: false }]));
   if (tapPos === undefined || vuPos === undefined) return t.fail();
   t.deepEqual(vuPos, { queueFds: [], vhostFds: [] });
-  const mvt = await openMacvtapQueues(t, { netns: ns.name, dir, queues: 2, mtu: 1500 });
+  const mvt = await makeMacvtapQueues(t, { netns: ns.name, queues: 2, mtu: 1500 });
   const socket = join(dir, 'vu,1.sock');
   const backend = await listenVhostUser(t, socket, 8);
   const m = machine(dir, kernel);
@@ -120,7 +119,7 @@ test('two-queue macvtap next to a four-queue vhost-user NIC: fds=3:4, mq with 6 
   ];
   const args = right(renderQemuArgv({ machine: m, nics }));
   const q = startQemu(t, [QEMU, ...args, '-S'], mvt.fds);
-  const qmp = await connectQmp(m.qmpSocket, q, START_MS);
+  const qmp = await connectTestQmp(m.qmpSocket, q, START_MS);
   const net = await hmp(qmp, 'info network');
   t.log(net.trim());
   t.regex(net, /\\ net0: index=0,type=tap,fd=3\b/);
@@ -150,7 +149,7 @@ test('one-queue vhost-user: QEMU connects to the socket at its comma path and re
   const args = right(renderQemuArgv({ machine: m, nics: [{ kind: 'vhost-user', id: 'vu0', mac: '52:54:00:00:00:03', socket, queues: 1 }] }));
   t.true(args.includes(`socket,id=chr-vu0,path=${socket.replaceAll(',', ',,')}`));
   const q = startQemu(t, [QEMU, ...args, '-S']);
-  const qmp = await connectQmp(m.qmpSocket, q, START_MS);
+  const qmp = await connectTestQmp(m.qmpSocket, q, START_MS);
   const net = await hmp(qmp, 'info network');
   t.log(net.trim());
   t.regex(net, /macaddr=52:54:00:00:00:03/);
@@ -166,11 +165,10 @@ test('one-queue vhost-user: QEMU connects to the socket at its comma path and re
 for (const queues of [1, 2]) {
   test(`vhost fds with ${queues} queue(s): QEMU takes our fd as the vhost-net fd (and fails on it: no /dev/vhost-net here)`, async (t) => {
     if (!requireRoot(t) || !requireCommand(t, QEMU)) return;
-    const dir = makeCommaDir(t);
     const ns = await makeNetns(t);
     const [pos] = right(assignFdPositions([{ queues, vhost: true }]));
     if (pos === undefined) return t.fail();
-    const mvt = await openMacvtapQueues(t, { netns: ns.name, dir, queues, mtu: 1500 });
+    const mvt = await makeMacvtapQueues(t, { netns: ns.name, queues, mtu: 1500 });
     // /dev/null stands in for /dev/vhost-net: QEMU's VHOST_SET_OWNER on it fails,
     // which only happens after it parsed vhostfd(s)= and picked up the fd.
     const vhost = devNullFds(t, queues);
