@@ -12,6 +12,7 @@ import { attachAll, detach, plan, wantsModel, type Attachment, type Model } from
 import { closeFds, openMacvtapQueues, openTapQueues, openVhostNet, type NetnsHandle, type SysError } from '@tapwire/sys';
 import { assignFdPositions, renderQemuArgv } from '../args/index.js';
 import { describeConsoleParseError, guestImagePaths, parseConsole, renderGuestCmdline, summarizeGuest, type GuestImage, type GuestReport } from '../guest/index.js';
+import { describeQmpError } from '../launch/qmp.js';
 import { spawnVm, type VmRun } from '../launch/spawn-vm.js';
 import { accelPlan, KVM_PROGRESS_MS, rememberKvm, type AccelChoice } from './accel.js';
 import type { LaunchError } from './errors.js';
@@ -20,6 +21,10 @@ import { fdNeeds, guestMacOf, mtuOf, qemuNics, type VmNic } from './nics.js';
 import { stageTimer, type StageEvent, type StageRecord } from './stages.js';
 
 export const QEMU_BINARY = 'qemu-system-x86_64';
+/** QEMU answers QMP within milliseconds of starting; one that does not in this long is wedged. */
+const QMP_READY_MS = 10_000;
+/** How long QEMU gets to act on a QMP quit before SIGKILL. */
+const QUIT_GRACE_MS = 2_000;
 
 export interface LaunchOptions {
   readonly model: Model;
@@ -108,6 +113,10 @@ const openFds = (ns: NetnsHandle, nics: readonly VmNic[], vhost: boolean): E.Eit
   return E.right({ fds, passed });
 };
 
+/** What QMP said (or did not) when that is why QEMU was stopped. */
+const unreadyBecause = (run: VmRun): string | undefined =>
+  run.stoppedBecause === 'unready' && run.qmp !== undefined && E.isLeft(run.qmp) ? describeQmpError(run.qmp.left) : undefined;
+
 const consoleTail = (text: string, lines = 15): string => text.split('\n').slice(-lines).join('\n').trim();
 
 export const launchPod =
@@ -117,6 +126,7 @@ export const launchPod =
     const notes: string[] = [];
     const made: Attachment[] = [];
     const workDir = mkdtempSync(join(tmpdir(), 'tapwire-vm-'));
+    const qmpSocket = join(workDir, 'qmp.sock');
     let interrupted = false;
     const fail = (e: LaunchError, stage?: Parameters<typeof timer.fail>[0]) => {
       if (stage !== undefined) timer.fail(stage);
@@ -178,7 +188,7 @@ export const launchPod =
             kernel: image.kernelElf ?? image.kernel,
             initrd: image.initrd,
             append: append.right,
-            qmpSocket: join(workDir, 'qmp.sock'),
+            qmpSocket,
             serialLog: join(workDir, 'serial.log'),
           },
           nics: qemuNics(nics, positions.right),
@@ -219,11 +229,13 @@ export const launchPod =
         timer.start('boot', accel);
         let seen = '';
         let phase: 'boot' | 'net-up' | 'ping' | 'done' = 'boot';
+        let qemu: { version: string; status: string } | undefined;
         const bootStart = Date.now();
-        // Stage ends are read off the console as the guest reports them.
+        // Stage ends are read off the console as the guest reports them; boot
+        // also needs QMP's word that QEMU is up (it comes long before the guest's).
         const advance = () => {
-          if (phase === 'boot' && seen.includes('TAPWIRE-NET-UP')) {
-            timer.ok('boot', accel, Date.now() - bootStart);
+          if (phase === 'boot' && qemu !== undefined && seen.includes('TAPWIRE-NET-UP')) {
+            timer.ok('boot', `${accel}, QEMU ${qemu.version} ${qemu.status}`, Date.now() - bootStart);
             timer.start('net-up');
             phase = 'net-up';
           }
@@ -234,6 +246,8 @@ export const launchPod =
           }
           if (phase === 'ping' && seen.includes('TAPWIRE-DONE')) phase = 'done';
         };
+        // A socket left by a previous attempt would only be refused.
+        rmSync(qmpSocket, { force: true });
         run = await spawnVm({
           ns,
           argv: argvUsed,
@@ -251,14 +265,27 @@ export const launchPod =
             seen += chunk;
             advance();
           },
+          qmp: {
+            socket: qmpSocket,
+            readyWithinMs: QMP_READY_MS,
+            quitGraceMs: QUIT_GRACE_MS,
+            onReady: (r) => {
+              if (E.isLeft(r)) return;
+              qemu = r.right;
+              advance();
+            },
+          },
         });
         if (run.stoppedBecause === 'signal') interrupted = true;
         const kvmBroken = accel === 'kvm' && order.length > 1 && run.stoppedBecause !== 'signal' && !run.console.includes('TAPWIRE-');
         if (kvmBroken) {
+          const unready = unreadyBecause(run);
           const why =
             run.stoppedBecause === 'stalled'
               ? `the guest made no progress in ${KVM_PROGRESS_MS / 1000} s`
-              : `QEMU failed under KVM (${run.stderr.trim().split('\n').pop() ?? `exit ${run.exitCode ?? run.signal ?? '?'}`})`;
+              : unready !== undefined
+                ? `QEMU was not ready on QMP (${unready})`
+                : `QEMU failed under KVM (${run.stderr.trim().split('\n').pop() ?? `exit ${run.exitCode ?? run.signal ?? '?'}`})`;
           timer.fail('boot', `KVM: ${why}`);
           notes.push(`/dev/kvm opens but ${why}: fell back to TCG`);
           rememberKvm(true);
@@ -268,6 +295,12 @@ export const launchPod =
         break;
       }
       if (run === undefined) return E.left({ _tag: 'VmFailed', accel: 'none', detail: 'no accelerator to try', consoleTail: '' });
+      const unready = unreadyBecause(run);
+      if (unready !== undefined) {
+        const why = `QEMU was not ready on QMP, so it was stopped: ${unready}`;
+        timer.fail('boot', why);
+        return E.left({ _tag: 'VmFailed', accel: accelUsed ?? '?', detail: why, consoleTail: consoleTail(run.console) });
+      }
       const events = parseConsole(run.console);
       const guest = E.isRight(events) ? summarizeGuest(events.right) : undefined;
       if (E.isLeft(events)) notes.push(`console: ${events.left.line}`);
