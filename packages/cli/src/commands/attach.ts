@@ -3,12 +3,15 @@ import { attach, attachAll, type Attachment } from '@tapwire/netmodel';
 import { usage, type CliError } from '../cli-error.js';
 import type { Output } from '../output.js';
 import { renderTable } from '../table.js';
-import { endpointNamed, netmodelError, parse, parseModel, parseQueueOption, scanNetns, str, strs } from './plan.js';
+import { endpointNamed, modelQueuesAndScan, netmodelError, NETMODEL_OPTIONS } from './netmodel-args.js';
+import { netnsAndTargetOrAll, parseVerbArgs, type Verb } from './verb-args.js';
 
 export const ATTACH_HELP = `tapwire attach <netns> <link>|--all [--model tcfilter|macvtap|none] [--queues N] [--tap-name T] [--tap NAME]... [--json]
   Wire an endpoint (or, with --all, every attachable one) to a tap the VM can open.
   All or nothing: a failure undoes what this run made. Attaching again reports the
   existing attachment.`;
+
+const VERB: Verb = { name: 'attach', help: ATTACH_HELP };
 
 export const attachmentRows = (as: readonly Attachment[]): string =>
   renderTable(
@@ -17,40 +20,28 @@ export const attachmentRows = (as: readonly Attachment[]): string =>
   );
 
 export const attachCommand = async (argv: readonly string[], io: Output): Promise<E.Either<CliError, void>> => {
-  const parsed = parse('attach', ATTACH_HELP, argv, {
-    all: { type: 'boolean', default: false },
-    model: { type: 'string' },
-    queues: { type: 'string' },
-    'tap-name': { type: 'string' },
-    tap: { type: 'string', multiple: true },
-    json: { type: 'boolean', default: false },
-  });
+  const parsed = parseVerbArgs(VERB, argv, { all: { type: 'boolean', default: false }, ...NETMODEL_OPTIONS });
   if (E.isLeft(parsed)) return parsed;
   const { values, positionals } = parsed.right;
-  const all = values['all'] === true;
-  const [spec, link, ...extra] = positionals;
-  if (spec === undefined || extra.length > 0 || (link === undefined) === !all) {
-    return E.left(usage(`attach: expected <netns> and either <link> or --all\n${ATTACH_HELP}`));
-  }
-  const tapName = str(values['tap-name']);
-  if (all && tapName !== undefined) return E.left(usage('attach: --tap-name names one tap; it cannot go with --all'));
-  const model = parseModel(str(values['model']));
-  if (E.isLeft(model)) return model;
-  const queues = parseQueueOption(str(values['queues']));
-  if (E.isLeft(queues)) return queues;
-  const scanned = await scanNetns(spec, strs(values['tap']));
-  if (E.isLeft(scanned)) return scanned;
-  const { ns } = scanned.right;
+  const args = netnsAndTargetOrAll(VERB, positionals, values.all);
+  if (E.isLeft(args)) return args;
+  const { spec, target: link } = args.right;
+  const tapName = values['tap-name'];
+  if (values.all && tapName !== undefined) return E.left(usage('attach: --tap-name names one tap; it cannot go with --all'));
+  const start = await modelQueuesAndScan(spec, values);
+  if (E.isLeft(start)) return start;
+  const { model, queues, scanned } = start.right;
+  const { ns } = scanned;
   let made: E.Either<CliError, readonly Attachment[]>;
   if (link === undefined) {
-    made = E.mapLeft(netmodelError)(await attachAll(ns, scanned.right.endpoints, model.right, { queues: queues.right })());
+    made = E.mapLeft(netmodelError)(await attachAll(ns, scanned.endpoints, model, { queues })());
   } else {
-    const ep = endpointNamed(scanned.right, link);
+    const ep = endpointNamed(scanned, link);
     if (E.isLeft(ep)) return ep;
-    const r = await attach(ns, ep.right, model.right, { queues: queues.right, ...(tapName === undefined ? {} : { tapName }) })();
+    const r = await attach(ns, ep.right, model, { queues, ...(tapName === undefined ? {} : { tapName }) })();
     made = E.isLeft(r) ? E.left(netmodelError(r.left)) : E.right([r.right]);
   }
   if (E.isLeft(made)) return made;
-  io.out(values['json'] === true ? JSON.stringify(made.right, null, 2) : made.right.length === 0 ? 'nothing to attach' : attachmentRows(made.right));
+  io.out(values.json ? JSON.stringify(made.right, null, 2) : made.right.length === 0 ? 'nothing to attach' : attachmentRows(made.right));
   return E.right(undefined);
 };

@@ -1,40 +1,40 @@
-import { parseArgs } from 'node:util';
 import * as E from 'fp-ts/lib/Either.js';
 import { classify, endpointReport, scan } from '@tapwire/endpoints';
 import { buildGuestImage, describeLaunchError, launchPod } from '@tapwire/qemu';
 import { describeSysError, resolveNetns } from '@tapwire/sys';
-import { usage, type CliError } from '../cli-error.js';
+import type { CliError } from '../cli-error.js';
 import { createDemoPod } from '../demo-pod.js';
 import type { Output } from '../output.js';
 import { progressPrinter, stageTable } from '../progress.js';
 import { renderTable } from '../table.js';
 import { launchReport, parseLaunchFlags } from './launch.js';
+import { parseVerbArgs, type Verb } from './verb-args.js';
 
 export const DEMO_HELP = `tapwire demo [--model M] [--queues N] [--accel auto|kvm|tcg] [--timeout D] [--json]
   Make a throwaway pod netns wired by a veth to a peer netns, inspect it, attach
   it (tcfilter, 2 queues by default), boot the guest, ping the peer from the
   guest, tear everything down and print the stages. Exit 0 on success.`;
 
+const VERB: Verb = { name: 'demo', help: DEMO_HELP };
+
 export const demoCommand = async (argv: readonly string[], io: Output): Promise<E.Either<CliError, void>> => {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args: [...argv],
-      allowPositionals: false,
-      options: {
-        model: { type: 'string' },
-        queues: { type: 'string', default: '2' },
-        accel: { type: 'string' },
-        timeout: { type: 'string' },
-        json: { type: 'boolean', default: false },
-      },
-    });
-  } catch (e) {
-    return E.left(usage(`demo: ${(e as Error).message}\n${DEMO_HELP}`));
-  }
-  const flags = parseLaunchFlags(parsed.values);
+  const parsed = parseVerbArgs(
+    VERB,
+    argv,
+    {
+      model: { type: 'string' },
+      queues: { type: 'string', default: '2' },
+      accel: { type: 'string' },
+      timeout: { type: 'string' },
+      json: { type: 'boolean', default: false },
+    },
+    { positionals: false },
+  );
+  if (E.isLeft(parsed)) return parsed;
+  const { values } = parsed.right;
+  const flags = parseLaunchFlags(values);
   if (E.isLeft(flags)) return flags;
-  const say = parsed.values.json ? io.err : io.out;
+  const say = values.json ? io.err : io.out;
 
   const image = await buildGuestImage()();
   if (E.isLeft(image)) return E.left({ _tag: 'Failed', message: `guest image: ${describeSysError(image.left)} (run scripts/setup.sh)` });
@@ -58,7 +58,7 @@ export const demoCommand = async (argv: readonly string[], io: Output): Promise<
       onStage: progressPrinter(io.err, process.stderr.isTTY === true),
     })();
     if (E.isLeft(r)) return E.left({ _tag: 'Failed', message: describeLaunchError(r.left) });
-    if (parsed.values.json) {
+    if (values.json) {
       io.out(JSON.stringify({ pod: pod.right.pod, peer: pod.right.peer, endpoints: reports, ...launchReport(r.right) }, null, 2));
     } else {
       io.out(stageTable(r.right.stages));

@@ -1,4 +1,3 @@
-import { parseArgs } from 'node:util';
 import * as E from 'fp-ts/lib/Either.js';
 import { MODELS, parseQueues, type Model } from '@tapwire/netmodel';
 import { describeLaunchError, launchPod, type AccelChoice, type LaunchResult } from '@tapwire/qemu';
@@ -7,12 +6,15 @@ import { usage, type CliError } from '../cli-error.js';
 import { parseDuration } from '../duration.js';
 import type { Output } from '../output.js';
 import { progressPrinter, stageTable } from '../progress.js';
+import { parseOneNetnsArgs, scanOptionsOf, SCAN_OPTIONS, type Verb } from './verb-args.js';
 
 export const LAUNCH_HELP = `tapwire launch <netns> [--model tcfilter|macvtap|none] [--queues N] [--vhost auto|on|off]
                [--ping ADDR]... [--accel auto|kvm|tcg] [--timeout D] [--dry-run] [--json]
   Attach every attachable endpoint, boot the guest with the queue fds, and
   with --ping exit 0 only if the guest reached every ADDR. Always detaches.
   --dry-run prints the QEMU command line with its fd numbers and changes nothing.`;
+
+const VERB: Verb = { name: 'launch', help: LAUNCH_HELP };
 
 const oneOf = <T extends string>(flag: string, value: string | undefined, allowed: readonly T[], dflt: T): E.Either<CliError, T> =>
   value === undefined
@@ -61,48 +63,36 @@ export const launchReport = (r: LaunchResult) => ({
 });
 
 export const launchCommand = async (argv: readonly string[], io: Output): Promise<E.Either<CliError, void>> => {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args: [...argv],
-      allowPositionals: true,
-      options: {
-        model: { type: 'string' },
-        queues: { type: 'string' },
-        vhost: { type: 'string' },
-        ping: { type: 'string', multiple: true },
-        accel: { type: 'string' },
-        timeout: { type: 'string' },
-        'dry-run': { type: 'boolean', default: false },
-        json: { type: 'boolean', default: false },
-        'vhost-user-dir': { type: 'string' },
-        tap: { type: 'string', multiple: true },
-      },
-    });
-  } catch (e) {
-    return E.left(usage(`launch: ${(e as Error).message}\n${LAUNCH_HELP}`));
-  }
-  const [spec, ...extra] = parsed.positionals;
-  if (spec === undefined || extra.length > 0) return E.left(usage(`launch: expected exactly one netns\n${LAUNCH_HELP}`));
-  const flags = parseLaunchFlags(parsed.values);
+  const args = parseOneNetnsArgs(VERB, argv, {
+    model: { type: 'string' },
+    queues: { type: 'string' },
+    vhost: { type: 'string' },
+    ping: { type: 'string', multiple: true },
+    accel: { type: 'string' },
+    timeout: { type: 'string' },
+    'dry-run': { type: 'boolean', default: false },
+    json: { type: 'boolean', default: false },
+    ...SCAN_OPTIONS,
+  });
+  if (E.isLeft(args)) return args;
+  const { values, spec } = args.right;
+  const flags = parseLaunchFlags(values);
   if (E.isLeft(flags)) return flags;
   const ns = resolveNetns(spec);
   if (E.isLeft(ns)) return ns;
-  const json = parsed.values.json;
-  const vhostUserDir = parsed.values['vhost-user-dir'];
+  const json = values.json;
   const r = await launchPod(ns.right, {
     ...flags.right,
-    ping: parsed.values.ping ?? [],
-    dryRun: parsed.values['dry-run'],
-    asTap: parsed.values.tap ?? [],
-    ...(vhostUserDir === undefined ? {} : { vhostUserDir }),
+    ping: values.ping ?? [],
+    dryRun: values['dry-run'],
+    ...scanOptionsOf(values),
     onStage: progressPrinter(io.err, process.stderr.isTTY === true),
   })();
   if (E.isLeft(r)) return E.left({ _tag: 'Failed', message: describeLaunchError(r.left) });
   const res = r.right;
   if (json) {
     io.out(JSON.stringify(launchReport(res), null, 2));
-  } else if (parsed.values['dry-run']) {
+  } else if (values['dry-run']) {
     io.out(res.fds.map((f) => `# fd ${f.fd}: ${f.what}`).join('\n'));
     io.out(res.argv.map((a) => (/^[A-Za-z0-9_=:,./-]+$/.test(a) ? a : `'${a.replace(/'/g, "'\\''")}'`)).join(' '));
   } else {
