@@ -95,6 +95,7 @@ test('macvtap: exact command lines, addresses and routes recorded in the alias',
     'ip link set dev tw7 up',
   ]);
   t.deepEqual(renderUndo(p), [
+    'ip link set dev tw7 down',
     'ip link set dev eth0 address 52:54:00:12:34:56',
     'ip addr add 10.0.0.2/24 broadcast 10.0.0.255 dev eth0',
     'ip addr add fd00::2/64 nodad dev eth0',

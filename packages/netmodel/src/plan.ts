@@ -163,7 +163,10 @@ const macvtapPhases = ({ link, mac, tap }: Common, alias: string, routes: readon
         ),
         op(`give ${L} a locally administered MAC`, ['link', 'set', 'dev', L, 'address', lent], [['link', 'set', 'dev', L, 'address', mac]]),
         op(`give ${tap} ${L}'s MAC`, ['link', 'set', 'dev', tap, 'address', mac]),
-        op(`bring ${tap} up`, ['link', 'set', 'dev', tap, 'up']),
+        // Undone first when a later endpoint of a merged plan fails: a macvlan
+        // endpoint cannot take its MAC back while an up macvtap on the same
+        // lower device holds it (EADDRINUSE); a down one is out of the way.
+        op(`bring ${tap} up`, ['link', 'set', 'dev', tap, 'up'], [['link', 'set', 'dev', tap, 'down']]),
       ],
     },
   ];
