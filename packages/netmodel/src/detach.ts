@@ -5,6 +5,7 @@ import type * as TE from 'fp-ts/lib/TaskEither.js';
 import { runBatch, type NetnsHandle } from '@tapwire/sys';
 import type { NetmodelError } from './errors.js';
 import type { Finding } from './findings.js';
+import { attachmentOfHalfMade, halfMadeDevices, halfMadeFinding, type HalfMade } from './half-made.js';
 import { attachmentOf, detachCommands, findAttachments, findingsOf, type Found } from './inventory.js';
 import type { Argv, Attachment } from './model.js';
 import { defaultTapName } from './names.js';
@@ -18,6 +19,8 @@ export interface DetachReport {
   readonly netns: string;
   /** What detach removed; empty when there was nothing (already detached, never attached, model none). */
   readonly detached: readonly Attachment[];
+  /** Of those, the devices an attach created but died before recording (half-made.ts). */
+  readonly halfMade: readonly string[];
   readonly commands: readonly string[];
 }
 
@@ -32,6 +35,14 @@ const select = (view: NetnsView, target: DetachTarget | undefined): Found[] => {
   if (target === undefined) return all;
   if (typeof target !== 'string') return target.model === 'none' ? [] : all.filter((f) => f.device.name === target.tapName);
   return all.filter((f) => f.device.name === target || f.link?.name === target);
+};
+
+/** The same for devices an attach created but never recorded. */
+const selectHalfMade = (view: NetnsView, target: DetachTarget | undefined): HalfMade[] => {
+  const all = halfMadeDevices(view);
+  if (target === undefined) return all;
+  if (typeof target !== 'string') return target.model === 'none' ? [] : all.filter((h) => h.device.name === target.tapName);
+  return all.filter((h) => h.device.name === target || h.link.name === target);
 };
 
 /**
@@ -50,17 +61,25 @@ const orphanedIngress = (view: NetnsView, target: DetachTarget): Argv[] => {
   return ours && view.qdiscs.some((q) => q.dev === link.name && isIngress(q)) ? [['qdisc', 'del', 'dev', link.name, 'ingress']] : [];
 };
 
-const detachFound = async (ns: NetnsHandle, view: NetnsView, found: readonly Found[], target: string, extraTc: readonly Argv[] = []): Promise<E.Either<NetmodelError, DetachReport>> => {
+const detachFound = async (
+  ns: NetnsHandle,
+  view: NetnsView,
+  found: readonly Found[],
+  halfMade: readonly HalfMade[],
+  target: string,
+  extraTc: readonly Argv[] = [],
+): Promise<E.Either<NetmodelError, DetachReport>> => {
   const cmds = found.map((f) => detachCommands(view, f));
   const tc = [...cmds.flatMap((c) => c.tc), ...extraTc];
-  const ip = cmds.flatMap((c) => c.ip);
+  // A half-made device is only the creating line's work: deleting it undoes it all.
+  const ip = [...cmds.flatMap((c) => c.ip), ...halfMade.map((h): Argv => ['link', 'del', 'dev', h.device.name])];
   const commands = [...tc.map((a) => renderCommand('tc', a)), ...ip.map((a) => renderCommand('ip', a))];
   // -force: one stale line (a device someone removed meanwhile) must not keep the rest.
   for (const [tool, lines] of [['tc', tc], ['ip', ip]] as const) {
     const r = await runBatch(ns, tool, lines, { force: true })();
     if (E.isLeft(r)) return E.left({ _tag: 'DetachFailed', netns: ns.spec, target, cause: r.left });
   }
-  return E.right({ netns: ns.spec, detached: found.map(attachmentOf), commands });
+  return E.right({ netns: ns.spec, detached: [...found.map(attachmentOf), ...halfMade.map(attachmentOfHalfMade)], halfMade: halfMade.map((h) => h.device.name), commands });
 };
 
 const targetName = (t: DetachTarget | undefined): string => (t === undefined ? '--all' : typeof t === 'string' ? t : t.tapName);
@@ -72,7 +91,8 @@ export const detach =
     const view = await readNetns(ns)();
     if (E.isLeft(view)) return view;
     const found = select(view.right, target);
-    return detachFound(ns, view.right, found, targetName(target), found.length === 0 ? orphanedIngress(view.right, target) : []);
+    const halfMade = selectHalfMade(view.right, target);
+    return detachFound(ns, view.right, found, halfMade, targetName(target), found.length === 0 && halfMade.length === 0 ? orphanedIngress(view.right, target) : []);
   };
 
 /** Every tapwire attachment in the netns, in one process per tool. */
@@ -81,13 +101,17 @@ export const detachAll =
   async () => {
     const view = await readNetns(ns)();
     if (E.isLeft(view)) return view;
-    return detachFound(ns, view.right, select(view.right, undefined), '--all');
+    return detachFound(ns, view.right, select(view.right, undefined), selectHalfMade(view.right, undefined), '--all');
   };
 
 const checkIn = (ns: NetnsHandle, view: NetnsView, target: DetachTarget | undefined): E.Either<NetmodelError, CheckReport[]> => {
   const found = select(view, target);
-  const reports = found.map((f) => ({ attachment: attachmentOf(f), findings: findingsOf(view, f) }));
-  if (target === undefined || found.length > 0) return E.right(reports);
+  const halfMade = selectHalfMade(view, target);
+  const reports = [
+    ...found.map((f) => ({ attachment: attachmentOf(f), findings: findingsOf(view, f) })),
+    ...halfMade.map((h) => ({ attachment: attachmentOfHalfMade(h), findings: [halfMadeFinding(h)] })),
+  ];
+  if (target === undefined || reports.length > 0) return E.right(reports);
   // Nothing recorded: the expected device is missing (or the target does not exist at all).
   if (typeof target !== 'string') {
     if (target.model === 'none') return E.right([{ attachment: target, findings: [] }]);

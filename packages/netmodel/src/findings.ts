@@ -8,4 +8,6 @@ export type Finding =
   | { readonly _tag: 'FilterMissing'; readonly from: string; readonly to: string; readonly message: string }
   | { readonly _tag: 'MacChanged'; readonly device: string; readonly expected: string; readonly found: string; readonly message: string }
   | { readonly _tag: 'MtuMismatch'; readonly device: string; readonly expected: number; readonly found: number; readonly message: string }
+  /** A device tapwire created whose record was never written (half-made.ts). */
+  | { readonly _tag: 'RecordMissing'; readonly device: string; readonly message: string }
   | { readonly _tag: 'AddressesOnLink'; readonly link: string; readonly addresses: readonly string[]; readonly message: string };
