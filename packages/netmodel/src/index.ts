@@ -5,7 +5,10 @@
 //   macvtap); >1 means a multi_queue tap. 0, 257, 1025 are BadQueues.
 // - Device name: tw<endpoint ifindex> (unique per netns, so a second attach
 //   finds the first one's device). An override must be 1-15 bytes without
-//   '/', ':' or whitespace, not '.'/'..'.
+//   '/', ':' or whitespace, not '.'/'..'. The name tw<N> is tapwire's: a
+//   device so named that is exactly what the creating line alone makes (no
+//   alias, down, untouched; half-made.ts) is an attach that died before it
+//   wrote its record, and detach removes it.
 // - What detach restores lives in the alias of the device tapwire made
 //   (record.ts); no state files. If model macvtap's MAC + addresses + routes do
 //   not fit IFALIASZ (255 bytes), plan refuses (AliasTooLong) before anything
@@ -20,8 +23,17 @@
 //   labels or lifetimes), and non-kernel routes through the link in any table
 //   but local (single-nexthop routes only).
 // - none changes nothing: the tap (or macvtap) is handed over as is.
-// - Cost: attach reads the netns in 2 spawns (ip, tc) and applies 1 spawn per
-//   phase (tcfilter 2, macvtap 1); detach 2 + 1 per tool with work.
+// - Cost, whatever the number of endpoints: attach/attachAll read the netns
+//   in 2 spawns (ip, tc), decide every endpoint, and apply all plans merged
+//   phase by phase (merge.ts), 1 spawn per phase (tcfilter 2, macvtap 1), as
+//   one transaction: a failure at line k of a merged batch undoes lines
+//   k-1..1 and then the earlier phases, across endpoints. detach/detachAll:
+//   2 + 1 per tool with work. Only a name -batch cannot carry ('#', blanks)
+//   makes @tapwire/sys fall back to one spawn per command.
+// - Crash safety: the record is written by the line after the one creating
+//   the device, every later line comes after it, and undo and detach remove
+//   the device (and so the record) last; a process killed at any point
+//   leaves a netns that detach restores.
 export type { Argv, Attachment, Model, Op, Phase, Plan, Tool } from './model.js';
 export { MODELS, MAX_QUEUES, MAX_IFNAME_BYTES, MAX_ALIAS_BYTES } from './model.js';
 export type { NetmodelError, PlanError } from './errors.js';
@@ -34,9 +46,13 @@ export { renderPlan, renderUndo, renderCommand, shellQuote } from './render.js';
 export type { AttachRecord } from './record.js';
 export { encodeRecord, decodeRecord } from './record.js';
 export type { ApplyOptions, FailAt } from './apply.js';
-export { applyPlan, FAULT_DEVICE } from './apply.js';
+export { applyPlan, applyPhases, FAULT_DEVICE } from './apply.js';
 export type { AttachOptions } from './attach.js';
-export { attach } from './attach.js';
+export type { Decision } from './attach.js';
+export { attach, attachMany, decide } from './attach.js';
+export { mergePhases } from './merge.js';
+export type { HalfMade } from './half-made.js';
+export { halfMadeDevices } from './half-made.js';
 export type { CheckReport, DetachReport, DetachTarget } from './detach.js';
 export { detach, detachAll, check } from './detach.js';
 export { attachAll, wantsModel } from './attach-all.js';

@@ -1,0 +1,101 @@
+// attachAll as one transaction over many endpoints: constant spawns whatever
+// the number of endpoints, and a fault at any line of the merged plan leaves
+// the netns exactly as found.
+import test from 'ava';
+import type { Endpoint } from '@tapwire/endpoints';
+import { spawnCount } from '@tapwire/sys';
+import { requireRoot } from '@tapwire/testkit';
+import { attachAll } from './attach-all.js';
+import { check, detachAll } from './detach.js';
+import { mergePhases } from './merge.js';
+import type { Model } from './model.js';
+import { plan } from './plan.js';
+import { readNetns } from './state.js';
+import { endpointsOf, makeEndpoints, netnsFixture, right, SETUPS, stateOf } from './testing.js';
+
+const MODELS_FOR_TEST: readonly Model[] = ['tcfilter', 'macvtap'];
+const PHASES = { tcfilter: 2, macvtap: 1, none: 0 } as const satisfies Readonly<Record<Model, number>>;
+
+const named = (eps: readonly Endpoint[], names: readonly string[]): Endpoint[] =>
+  names.map((n) => {
+    const e = eps.find((x) => x.link.name === n);
+    if (e === undefined) throw new Error(`no endpoint ${n}`);
+    return e;
+  });
+
+test.serial('spawns: attachAll and detachAll of 1, 8 and 32 endpoints cost the same (tcfilter 4, macvtap 3)', async (t) => {
+  if (!requireRoot(t)) return;
+  const { ns } = await netnsFixture(t);
+  const names = await makeEndpoints(ns.spec, ['veth'], 32);
+  const before = await stateOf(ns);
+  const eps = await endpointsOf(ns);
+  for (const model of MODELS_FOR_TEST) {
+    for (const n of [1, 8, 32]) {
+      const chosen = named(eps, names.slice(0, n));
+      const s0 = spawnCount();
+      const t0 = performance.now();
+      const as = right(t, await attachAll(ns, chosen, model)());
+      const attachMs = performance.now() - t0;
+      const attachSpawns = spawnCount() - s0;
+      t.is(attachSpawns, 2 + PHASES[model], `${model} attachAll of ${n}`);
+      t.is(as.length, n);
+      t.deepEqual(right(t, await check(ns)()).flatMap((c) => c.findings), [], `${model} x${n}: attached as promised`);
+      const s1 = spawnCount();
+      const t1 = performance.now();
+      t.is(right(t, await detachAll(ns)()).detached.length, n);
+      const detachMs = performance.now() - t1;
+      const detachSpawns = spawnCount() - s1;
+      t.is(detachSpawns, 2 + PHASES[model], `${model} detachAll of ${n}`);
+      t.log(`${model} x${String(n).padStart(2)}: attachAll ${attachMs.toFixed(0)} ms in ${attachSpawns} spawns, detachAll ${detachMs.toFixed(0)} ms in ${detachSpawns} spawns`);
+      t.deepEqual(await stateOf(ns), before, `${model} x${n}: restored`);
+    }
+  }
+});
+
+for (const model of MODELS_FOR_TEST) {
+  // Serial: spawnCount() is per process and ava runs a file's other tests concurrently.
+  test.serial(`${model}: attachAll of a veth, a macvlan and a tap with a fault at every line of the merged plan leaves the netns as it was`, async (t) => {
+    if (!requireRoot(t)) return;
+    const { ns } = await netnsFixture(t);
+    const names = await makeEndpoints(ns.spec, SETUPS);
+    const before = await stateOf(ns);
+    const eps = named(await endpointsOf(ns, { asTap: names.filter((_, i) => SETUPS[i] === 'tap') }), names);
+    const view = right(t, await readNetns(ns)());
+    const phases = mergePhases(eps.map((e) => right(t, plan(e, model, { queues: 2, routes: view.routes }))));
+    t.is(phases.length, PHASES[model]);
+    let steps = 0;
+    for (const [pi, phase] of phases.entries()) {
+      for (let step = 1; step <= phase.ops.length; step++) {
+        steps += 1;
+        const where = `phase ${pi + 1} step ${step}: ${phase.ops[step - 1]?.what ?? ''}`;
+        const s0 = spawnCount();
+        const r = await attachAll(ns, eps, model, { queues: 2, failAt: { phase: pi + 1, step } })();
+        t.like(r, { _tag: 'Left', left: { _tag: 'ApplyFailed', phase: pi + 1, step, rollbackErrors: [] } }, where);
+        // Read 2, apply the phases up to the failing one, undo each phase that changed something.
+        t.is(spawnCount() - s0, 2 + (pi + 1) + pi + (step > 1 ? 1 : 0), where);
+        t.deepEqual(await stateOf(ns), before, where);
+      }
+    }
+    // tcfilter: 8 lines each; macvtap: 11 for ep0 (two routes, v4 + v6 link-local), 10 for
+    // ep1 (one route), 9 for the tap ep2 (no carrier, so no link-local address).
+    t.is(steps, model === 'tcfilter' ? 3 * 8 : 11 + 10 + 9);
+    t.is(right(t, await attachAll(ns, eps, model, { queues: 2 })()).length, 3);
+    t.deepEqual(right(t, await check(ns)()).flatMap((c) => c.findings), []);
+    t.is(right(t, await detachAll(ns)()).detached.length, 3);
+    t.deepEqual(await stateOf(ns), before);
+  });
+}
+
+test('attachAll lists the same endpoint twice: attached once, reported twice', async (t) => {
+  if (!requireRoot(t)) return;
+  const { ns } = await netnsFixture(t);
+  const names = await makeEndpoints(ns.spec, ['veth'], 2);
+  const before = await stateOf(ns);
+  const eps = named(await endpointsOf(ns), names);
+  const twice = [eps[0], eps[1], eps[0]] as Endpoint[];
+  const as = right(t, await attachAll(ns, twice, 'tcfilter')());
+  t.deepEqual(as.map((a) => a.link), ['ep0', 'ep1', 'ep0']);
+  t.is(as[0]?.tapName, as[2]?.tapName);
+  t.is(right(t, await detachAll(ns)()).detached.length, 2);
+  t.deepEqual(await stateOf(ns), before);
+});
