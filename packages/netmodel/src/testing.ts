@@ -1,10 +1,9 @@
 // Fixtures for netmodel's privileged tests: endpoints made with real ip
 // commands inside a throwaway netns (makeNetns deletes it on teardown).
-import { statSync } from 'node:fs';
 import type { ExecutionContext } from 'ava';
 import * as E from 'fp-ts/lib/Either.js';
 import { classify, scan, type ClassifyOptions, type Endpoint } from '@tapwire/endpoints';
-import type { NetnsHandle } from '@tapwire/sys';
+import { describeSysError, resolveNetns, type NetnsHandle } from '@tapwire/sys';
 import { makeNetns, sh } from '@tapwire/testkit';
 import { netnsState } from './state.js';
 
@@ -18,16 +17,33 @@ export const ipIn = (netns: string, lines: readonly string[]) => sh(['ip', '-n',
  * One attachable endpoint named `name` of the given setup, with an IPv4
  * address, a default route through it, and the peer/parent it needs.
  */
-export const makeEndpoint = async (netns: string, setup: EndpointSetup, name = 'ep0'): Promise<void> => {
-  const common = [`addr add 10.77.0.2/24 dev ${name}`, `link set dev ${name} up`, `route add default via 10.77.0.1 dev ${name}`, `route add 10.99.0.0/16 via 10.77.0.3 dev ${name} metric 50`];
+export const makeEndpoint = async (netns: string, setup: EndpointSetup, name = 'ep0'): Promise<void> => void (await ipIn(netns, endpointLines(setup, name, 0)));
+
+/**
+ * The ip -batch lines making endpoint number i (peer<i>, parent<i>,
+ * 10.77.<i>.2/24; only endpoint 0 gets the default route).
+ */
+export const endpointLines = (setup: EndpointSetup, name: string, i: number): string[] => {
+  const common = [
+    `addr add 10.77.${i}.2/24 dev ${name}`,
+    `link set dev ${name} up`,
+    ...(i === 0 ? [`route add default via 10.77.0.1 dev ${name}`, `route add 10.99.0.0/16 via 10.77.0.3 dev ${name} metric 50`] : [`route add 10.${99 + i}.0.0/16 via 10.77.${i}.3 dev ${name} metric 50`]),
+  ];
   switch (setup) {
     case 'veth':
-      return void (await ipIn(netns, [`link add ${name} type veth peer name peer0`, 'link set dev peer0 up', ...common]));
+      return [`link add ${name} type veth peer name peer${i}`, `link set dev peer${i} up`, ...common];
     case 'macvlan':
-      return void (await ipIn(netns, ['link add parent0 type veth peer name peer0', 'link set dev parent0 up', 'link set dev peer0 up', `link add link parent0 name ${name} type macvlan mode bridge`, ...common]));
+      return [`link add parent${i} type veth peer name peer${i}`, `link set dev parent${i} up`, `link set dev peer${i} up`, `link add link parent${i} name ${name} type macvlan mode bridge`, ...common];
     case 'tap':
-      return void (await ipIn(netns, [`tuntap add dev ${name} mode tap`, ...common]));
+      return [`tuntap add dev ${name} mode tap`, ...common];
   }
+};
+
+/** Endpoints ep0..ep<n-1> of the given setups (cycled), in one ip process. */
+export const makeEndpoints = async (netns: string, setups: readonly EndpointSetup[], n = setups.length): Promise<string[]> => {
+  const names = Array.from({ length: n }, (_, i) => `ep${i}`);
+  await ipIn(netns, names.flatMap((name, i) => endpointLines(setups[i % setups.length] ?? 'veth', name, i)));
+  return names;
 };
 
 export interface Fixture {
@@ -36,14 +52,14 @@ export interface Fixture {
 }
 
 export const netnsFixture = async (t: ExecutionContext): Promise<Fixture> => {
-  const { name, path } = await makeNetns(t, 'twn');
-  // Built from stat, not resolveNetns: on this kernel readlink of an fd on a
-  // /run/netns bind mount prints the path, not net:[ino], so resolveNetns
-  // refuses every named netns (a sys bug, reported).
+  const { name } = await makeNetns(t, 'twn');
   // No IPv6 duplicate address detection: addresses (and their local routes)
   // settle at once, so a snapshot does not race DAD finishing.
   await sh(['ip', 'netns', 'exec', name, 'sysctl', '-qw', 'net.ipv6.conf.all.accept_dad=0', 'net.ipv6.conf.default.accept_dad=0']);
-  return { name, ns: { spec: name, path, inode: statSync(path).ino } };
+  // The product's own resolution, so tests see the handle a CLI user gets.
+  const ns = resolveNetns(name);
+  if (E.isLeft(ns)) throw new Error(`resolveNetns(${name}): ${describeSysError(ns.left)}`);
+  return { name, ns: ns.right };
 };
 
 export const endpointsOf = async (ns: NetnsHandle, opts: ClassifyOptions = {}): Promise<readonly Endpoint[]> => {

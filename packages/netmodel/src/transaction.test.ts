@@ -9,7 +9,7 @@ import { check, detach, detachAll } from './detach.js';
 import type { Model } from './model.js';
 import { plan } from './plan.js';
 import { readNetns } from './state.js';
-import { endpointOf, endpointsOf, makeEndpoint, netnsFixture, right, SETUPS, stateOf } from './testing.js';
+import { endpointOf, endpointsOf, ipIn, makeEndpoint, netnsFixture, right, SETUPS, stateOf } from './testing.js';
 
 const MODELS_FOR_TEST: readonly Model[] = ['tcfilter', 'macvtap'];
 
@@ -132,4 +132,62 @@ test('attachAll attaches every attachable endpoint and undoes them all when one 
   const withQdisc = await stateOf(ns);
   t.like(await attachAll(ns, eps, 'tcfilter')(), { _tag: 'Left', left: { _tag: 'ForeignIngressQdisc', link: 'ep2' } });
   t.deepEqual(await stateOf(ns), withQdisc);
+});
+
+// What a kill -9 of the attaching process group between the ip batch's first
+// line (create the device) and its second (write the record) leaves: the
+// device, named tw<ifindex>, as the creating line alone makes it.
+for (const [model, setup] of [['tcfilter', 'veth'], ['tcfilter', 'tap'], ['macvtap', 'veth'], ['macvtap', 'macvlan']] as const) {
+  test(`half-made ${model} device on a ${setup} (created, never recorded): check reports it, attach refuses, detach removes it`, async (t) => {
+    if (!requireRoot(t)) return;
+    const { ns } = await netnsFixture(t);
+    await makeEndpoint(ns.spec, setup);
+    const before = await stateOf(ns);
+    const opts = setup === 'tap' ? { asTap: ['ep0'] } : {};
+    const ep = await endpointOf(ns, 'ep0', opts);
+    const p = right(t, plan(ep, model, { queues: 2 }));
+    const create = p.phases[0]?.ops[0]?.argv ?? [];
+    await sh(['ip', '-n', ns.spec, ...create]);
+    t.like(right(t, await check(ns, 'ep0')()), [{ attachment: { tapName: p.tapName, model }, findings: [{ _tag: 'RecordMissing', device: p.tapName }] }]);
+    t.like(await attach(ns, ep, model, { queues: 2 })(), { _tag: 'Left', left: { _tag: 'AttachmentDrifted', tapName: p.tapName, findings: [{ _tag: 'RecordMissing' }] } });
+    // attachAll neither takes the half-made device for an endpoint nor attaches ep0 over it.
+    // (--tap names a half-made tap as a tap to hand over, so the scan offers it as an endpoint;
+    // a down macvtap is never offered.)
+    const all = await endpointsOf(ns, setup === 'tap' ? { asTap: ['ep0', p.tapName] } : { asTap: [p.tapName] });
+    if (model === 'tcfilter') t.true(all.some((e) => e.link.name === p.tapName && e.skipped === undefined), 'offered as an endpoint');
+    t.like(await attachAll(ns, all, model)(), { _tag: 'Left', left: { _tag: 'AttachmentDrifted', link: 'ep0' } });
+    t.like(await detach(ns, 'ep0')(), { _tag: 'Right', right: { detached: [{ tapName: p.tapName, model }], halfMade: [p.tapName] } });
+    t.deepEqual(await stateOf(ns), before);
+    // detach --all and detach by the device's own name find it too.
+    await sh(['ip', '-n', ns.spec, ...create]);
+    t.like(await detachAll(ns)(), { _tag: 'Right', right: { halfMade: [p.tapName] } });
+    await sh(['ip', '-n', ns.spec, ...create]);
+    t.like(await detach(ns, p.tapName)(), { _tag: 'Right', right: { halfMade: [p.tapName] } });
+    t.deepEqual(await stateOf(ns), before);
+  });
+}
+
+test('a tw<ifindex> device that is not exactly a creating line\'s work stays foreign', async (t) => {
+  if (!requireRoot(t)) return;
+  const { ns } = await netnsFixture(t);
+  await makeEndpoint(ns.spec, 'veth');
+  const ep = await endpointOf(ns, 'ep0');
+  const tap = `tw${ep.link.ifindex}`;
+  const variants: readonly (readonly string[])[] = [
+    [`tuntap add dev ${tap} mode tap`],
+    [`tuntap add dev ${tap} mode tun vnet_hdr`],
+    [`tuntap add dev ${tap} mode tap vnet_hdr`, `link set dev ${tap} up`],
+    [`tuntap add dev ${tap} mode tap vnet_hdr`, `link set dev ${tap} alias someone-elses`],
+    [`link add ${tap} type veth peer name ${tap}p`],
+    [`link add link peer0 name ${tap} type macvtap mode bridge`],
+  ];
+  for (const lines of variants) {
+    await ipIn(ns.spec, lines);
+    const withIt = await stateOf(ns);
+    t.like(await detach(ns, 'ep0')(), { _tag: 'Right', right: { detached: [], halfMade: [] } }, lines.join('; '));
+    t.like(await detachAll(ns)(), { _tag: 'Right', right: { detached: [] } }, lines.join('; '));
+    t.like(await attach(ns, ep, 'tcfilter')(), { _tag: 'Left', left: { _tag: 'ForeignLinkExists', name: tap } }, lines.join('; '));
+    t.deepEqual(await stateOf(ns), withIt, lines.join('; '));
+    await sh(['ip', '-n', ns.spec, 'link', 'del', 'dev', tap]);
+  }
 });
