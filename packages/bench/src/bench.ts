@@ -1,4 +1,5 @@
 // One bench run, section by section, into one BenchResults value.
+import { loadavg } from 'node:os';
 import { runBootBench } from './boot-bench.js';
 import { runCliBench } from './cli-bench.js';
 import { runCniBench } from './cni-bench.js';
@@ -18,7 +19,7 @@ export const runBench = async (flags: BenchFlags, progress: (line: string) => vo
   progress(`cni: ${'skipped' in cni ? `skipped (${cni.skipped})` : 'done'}`);
   const boot = flags.boot ? await runBootBench({ runs: flags.bootRuns, progress }) : { skipped: '--no-boot' };
   return {
-    env,
+    env: { ...env, loadAvgAtEnd: Math.round((loadavg()[0] ?? 0) * 100) / 100 },
     options: { sizes: flags.sizes, runs: flags.runs, bootRuns: flags.bootRuns, queues: SCALE_QUEUES },
     scale,
     targets: targetsOf(scale),

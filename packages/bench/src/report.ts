@@ -130,7 +130,7 @@ export const envSection = (r: BenchResults): string =>
     `- iproute2: ${r.env.iproute2}`,
     `- QEMU: ${r.env.qemu}`,
     `- tapwire commit: ${r.env.commit}`,
-    `- load average (1 min) at start: ${r.env.loadAvgAtStart}`,
+    `- load average (1 min) at start / end: ${r.env.loadAvgAtStart} / ${r.env.loadAvgAtEnd} (other work on the same ${r.env.cpuCount} CPUs moves every figure)`,
     `- options: sizes ${r.options.sizes.join(',')}, runs ${r.options.runs}, boot runs ${isSkipped(r.boot) ? 0 : r.options.bootRuns}`,
   ].join('\n');
 

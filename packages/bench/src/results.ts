@@ -10,7 +10,8 @@ import type { Targets } from './targets.js';
 export type Skipped = { readonly skipped: string };
 
 export interface BenchResults {
-  readonly env: BenchEnv;
+  /** loadAvgAtEnd: the 1-minute load average when the last section finished. */
+  readonly env: BenchEnv & { readonly loadAvgAtEnd: number };
   readonly options: { readonly sizes: readonly number[]; readonly runs: number; readonly bootRuns: number; readonly queues: number };
   readonly scale: readonly ScaleEntry[];
   readonly targets: Targets;
