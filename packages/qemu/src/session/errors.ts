@@ -1,5 +1,6 @@
 import { describeArgsError, type ArgsError } from '../args/index.js';
 import { describeGuestCmdlineError, type GuestCmdlineError } from '../guest/index.js';
+import { describeQmpError, type QmpError } from '../launch/qmp.js';
 import type { ScanError, WaitTimedOut } from '@tapwire/endpoints';
 import { describeNetmodelError, type NetmodelError } from '@tapwire/netmodel';
 import type { SysError } from '@tapwire/sys';
@@ -12,7 +13,9 @@ export type LaunchError =
   | ArgsError
   | GuestCmdlineError
   | { readonly _tag: 'NothingToAttach'; readonly netns: string; readonly seen: readonly string[] }
-  | { readonly _tag: 'VmFailed'; readonly accel: string; readonly detail: string; readonly consoleTail: string };
+  | { readonly _tag: 'VmFailed'; readonly accel: string; readonly detail: string; readonly consoleTail: string }
+  /** QEMU started but never answered on QMP (or was not running): it was stopped. */
+  | { readonly _tag: 'VmNotReady'; readonly accel: string; readonly cause: QmpError; readonly stderr: string };
 
 const ARGS_TAGS: ReadonlySet<string> = new Set(['InvalidValue', 'DuplicateValue', 'FdCountMismatch', 'VfioNotBound']);
 const GUEST_TAGS: ReadonlySet<string> = new Set(['InvalidGuestValue', 'DuplicateGuestValue', 'GuestCmdlineTooLong']);
@@ -23,6 +26,8 @@ export const describeLaunchError = (e: LaunchError): string => {
       return `netns ${JSON.stringify(e.netns)} has no attachable link (${e.seen.join('; ') || 'no links'})`;
     case 'VmFailed':
       return `the VM (${e.accel}) failed: ${e.detail}${e.consoleTail === '' ? '' : `\n--- last console lines ---\n${e.consoleTail}`}`;
+    case 'VmNotReady':
+      return `QEMU (${e.accel}) was not ready on QMP, so it was stopped: ${describeQmpError(e.cause)}${e.stderr === '' ? '' : ` (${e.stderr})`}`;
     case 'WaitTimedOut':
       return `no attachable link appeared in netns ${JSON.stringify(e.netns)} within ${e.waitedMs} ms`;
     case 'DecodeError':

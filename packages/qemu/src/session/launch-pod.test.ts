@@ -93,6 +93,7 @@ for (const [model, queues] of [['tcfilter', 1], ['tcfilter', 2], ['macvtap', 1]]
     if (r === undefined) return;
     t.is(r.fds.length, queues);
     t.is(r.accel, 'tcg');
+    t.regex(r.stages.find((s) => s.stage === 'boot' && s.status === 'ok')?.note ?? '', /^tcg, QEMU \d+\.\d+\.\d+ running/, 'QMP confirmed QEMU was running');
     if (queues > 1) {
       t.true(r.argv.some((a) => a.includes('mq=on') && a.includes(`vectors=${2 * queues + 2}`)));
       t.deepEqual(Object.values(r.guest?.queues ?? {}), [queues], 'the guest sees the queue pairs');

@@ -295,11 +295,9 @@ export const launchPod =
         break;
       }
       if (run === undefined) return E.left({ _tag: 'VmFailed', accel: 'none', detail: 'no accelerator to try', consoleTail: '' });
-      const unready = unreadyBecause(run);
-      if (unready !== undefined) {
-        const why = `QEMU was not ready on QMP, so it was stopped: ${unready}`;
-        timer.fail('boot', why);
-        return E.left({ _tag: 'VmFailed', accel: accelUsed ?? '?', detail: why, consoleTail: consoleTail(run.console) });
+      if (run.stoppedBecause === 'unready' && run.qmp !== undefined && E.isLeft(run.qmp)) {
+        timer.fail('boot', `QEMU was not ready on QMP: ${describeQmpError(run.qmp.left)}`);
+        return E.left({ _tag: 'VmNotReady', accel: accelUsed ?? '?', cause: run.qmp.left, stderr: run.stderr.trim().split('\n').slice(-2).join(' ') });
       }
       const events = parseConsole(run.console);
       const guest = E.isRight(events) ? summarizeGuest(events.right) : undefined;
