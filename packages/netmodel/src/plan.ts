@@ -5,7 +5,7 @@ import type { Address, Endpoint, Link, Route } from '@tapwire/endpoints';
 import type { PlanError } from './errors.js';
 import { MAX_ALIAS_BYTES, type Argv, type Model, type Op, type Phase, type Plan } from './model.js';
 import { defaultTapName, validateQueues, validateTapName } from './names.js';
-import { encodeRecord, RECORD_WORD, type AttachRecord } from './record.js';
+import { decodeRecord, encodeRecord, MAC, RECORD_WORD, type AttachRecord } from './record.js';
 
 export interface PlanOptions {
   /** Queues the VM opens; >1 makes a multi-queue device. Default 1, at most MAX_QUEUES. */
@@ -99,6 +99,13 @@ const checkRecord = (link: string, r: AttachRecord): E.Either<PlanError, string>
   const bad = words.find(([, w]) => !RECORD_WORD.test(w));
   if (bad !== undefined) return E.left({ _tag: 'NotEncodable', link, what: bad[0], value: bad[1] });
   const alias = encodeRecord(r);
+  // A record detach cannot read back would make an attachment nothing can
+  // remove (an Ethernet MAC is 6 octets; ifindexes start at 1).
+  const back = decodeRecord(alias);
+  if (E.isLeft(back) || JSON.stringify(back.right) !== JSON.stringify(r)) {
+    const what = !MAC.test(r.mac) ? 'MAC' : 'record';
+    return E.left({ _tag: 'NotEncodable', link, what, value: what === 'MAC' ? r.mac : alias });
+  }
   const bytes = Buffer.byteLength(alias, 'utf8');
   return bytes > MAX_ALIAS_BYTES ? E.left({ _tag: 'AliasTooLong', link, bytes, max: MAX_ALIAS_BYTES }) : E.right(alias);
 };

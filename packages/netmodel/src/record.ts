@@ -22,6 +22,8 @@ export interface AttachRecord {
 
 const VERSION = '1';
 export const RECORD_WORD = /^[A-Za-z0-9._:/-]+$/;
+/** An Ethernet MAC as ip prints it. */
+export const MAC = /^[0-9a-f]{2}(:[0-9a-f]{2}){5}$/;
 
 const list = (items: readonly Argv[]): string => items.map((ws) => ws.join('+')).join(';');
 const unlist = (text: string): Argv[] => (text === '' ? [] : text.split(';').map((w) => w.split('+')));
@@ -39,6 +41,6 @@ export const decodeRecord = (alias: string): E.Either<string, AttachRecord> => {
   if (version !== VERSION) return E.left(`unknown record version ${JSON.stringify(version)}`);
   if (model !== 'tcfilter' && model !== 'macvtap') return E.left(`unknown model ${JSON.stringify(model)}`);
   if (!/^[1-9][0-9]*$/.test(ifindex ?? '') || !/^[1-9][0-9]*$/.test(queues ?? '')) return E.left('bad ifindex or queues');
-  if (mac === undefined || !/^[0-9a-f]{2}(:[0-9a-f]{2}){5}$/.test(mac)) return E.left(`bad mac ${JSON.stringify(mac)}`);
+  if (mac === undefined || !MAC.test(mac)) return E.left(`bad mac ${JSON.stringify(mac)}`);
   return E.right({ model, ifindex: Number(ifindex), queues: Number(queues), mac, addresses: unlist(addrs), routes: unlist(routes) });
 };
