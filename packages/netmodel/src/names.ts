@@ -27,6 +27,6 @@ export const validateQueues = (queues: number): E.Either<PlanError, number> =>
     ? E.right(queues)
     : E.left({ _tag: 'BadQueues', input: String(queues), expected: QUEUES_EXPECTED });
 
-/** For command lines: "4" but not "4x", "0x4", "" or "1e3". */
+/** For command lines: "4" but not "4x", "0x4", "" or "1e3". The error names the text as typed ("00", not 0). */
 export const parseQueues = (text: string): E.Either<PlanError, number> =>
-  /^[0-9]{1,5}$/.test(text) ? validateQueues(Number(text)) : E.left({ _tag: 'BadQueues', input: text, expected: QUEUES_EXPECTED });
+  /^[0-9]{1,5}$/.test(text) && E.isRight(validateQueues(Number(text))) ? E.right(Number(text)) : E.left({ _tag: 'BadQueues', input: text, expected: QUEUES_EXPECTED });
