@@ -59,6 +59,7 @@ const entry = (links: number, attachA: number, attachC: number, spawnsAttach: nu
     ratios: { inProcessVsFloor: ratio(attachA + 2, attachC + 2), perCommandVsFloor: null, perCommandVsInProcess: null, attachInProcessVsFloor: ratio(attachA, attachC) },
     spawns: { inProcess: { scan: 1, attach: spawnsAttach, fds: 0, detach: 4, total: 5 + spawnsAttach }, perCommand: figs(8), batchFloor: figs(2) },
     spawnsStable: true,
+    samplesMs: { inProcess: { total: [attachA + 2], attach: [attachA] }, perCommand: { total: [100], attach: [98] }, batchFloor: { total: [attachC + 2], attach: [attachC] } },
     fds: links * 2,
   };
 };

@@ -55,10 +55,15 @@ const scaleSection = (r: BenchResults): string => {
 const targetsSection = (r: BenchResults): string => {
   const w = r.targets.withinFloor;
   const s = r.targets.spawnsConstant;
+  const at = r.scale.find((e) => e.links === FLOOR_TARGET_LINKS);
+  const spread =
+    at === undefined
+      ? ''
+      : ` Attach ms per run at ${at.links} links, (a): ${at.samplesMs.inProcess.attach.map(ms).join(', ')}; (c): ${at.samplesMs.batchFloor.attach.map(ms).join(', ')}.`;
   const floorLine = isSkipped(w)
     ? `- In-process attach-all within ${FLOOR_TARGET}x of the batch floor at ${FLOOR_TARGET_LINKS} links: not measured (${w.skipped}).`
     : `- In-process attach-all within ${w.target}x of the batch floor at ${w.links} links: **${w.met ? 'met' : 'NOT met'}** - attach phase ${x(w.attachInProcessVsFloor)}` +
-      ` (whole sequence ${x(w.inProcessVsFloor)}, ${w.metOnWholeSequence ? 'within' : 'over'} ${w.target}x).`;
+      ` (whole sequence ${x(w.inProcessVsFloor)}, ${w.metOnWholeSequence ? 'within' : 'over'} ${w.target}x).${spread}`;
   const spawnLine =
     `- (a)'s spawns per phase constant in the number of links: **${s.met ? 'met' : 'NOT met'}**` +
     (s.met ? '' : ` - growing: ${s.growing.map((p) => `${p} (${s.inProcessPerPhase[p].join(', ')} at ${s.sizes.join(', ')} links)`).join('; ')}`) +

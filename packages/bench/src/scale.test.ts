@@ -19,7 +19,7 @@ test.serial('scale bench at 1 and 8 links: JSON shape, spawn counts, and (a) spa
 
   t.deepEqual(scale.map((e) => e.links), [1, 8]);
   for (const e of scale) {
-    t.deepEqual(Object.keys(e).sort(), ['batchFloorMs', 'fds', 'inProcessMs', 'links', 'perCommandMs', 'phasesMs', 'queues', 'ratios', 'runs', 'spawns', 'spawnsStable'].sort());
+    t.deepEqual(Object.keys(e).sort(), ['batchFloorMs', 'fds', 'inProcessMs', 'links', 'perCommandMs', 'phasesMs', 'queues', 'ratios', 'runs', 'samplesMs', 'spawns', 'spawnsStable'].sort());
     t.is(e.runs, 1);
     t.is(e.queues, 2);
     t.is(e.fds, e.links * 2);
@@ -30,6 +30,8 @@ test.serial('scale bench at 1 and 8 links: JSON shape, spawn counts, and (a) spa
       t.deepEqual(Object.keys(e.phasesMs[m]).sort(), [...PHASES, 'total'].sort());
       t.deepEqual(Object.keys(e.spawns[m]).sort(), [...PHASES, 'total'].sort());
       t.is(e.spawns[m].total, PHASES.reduce((acc, p) => acc + e.spawns[m][p], 0));
+      t.is(e.samplesMs[m].total.length, e.runs);
+      t.is(e.samplesMs[m].attach.length, e.runs);
     }
     t.true(e.spawnsStable);
     // (b): 1 scan + 8 per link to attach + 2 per link to detach; (c): 1 + 2 + 2 whatever the size.

@@ -9,7 +9,7 @@ import { PHASES, type MethodRun, type PhaseFigures } from './clock.js';
 import { byHand } from './method-hand.js';
 import { inProcess } from './method-in-process.js';
 import { makePod, type Pod } from './pod.js';
-import { medianOf, ratio } from './stats.js';
+import { medianOf, ratio, round } from './stats.js';
 
 export const METHODS = ['inProcess', 'perCommand', 'batchFloor'] as const;
 export type Method = (typeof METHODS)[number];
@@ -39,6 +39,8 @@ export interface ScaleEntry {
   /** Process spawns per run, per phase (the same in every run, else spawnsStable is false). */
   readonly spawns: Readonly<Record<Method, PhaseFigures>>;
   readonly spawnsStable: boolean;
+  /** Every run's figures, in run order, to see the spread behind the medians (the host is shared). */
+  readonly samplesMs: Readonly<Record<Method, { readonly total: readonly number[]; readonly attach: readonly number[] }>>;
   /** Queue fds opened (and closed) per run. */
   readonly fds: number;
 }
@@ -84,6 +86,9 @@ const entryOf = (links: number, queues: number, samples: Readonly<Record<Method,
     },
     spawns,
     spawnsStable,
+    samplesMs: Object.fromEntries(
+      METHODS.map((m) => [m, { total: samples[m].map((r) => round(r.ms.total)), attach: samples[m].map((r) => round(r.ms.attach)) }]),
+    ) as Record<Method, { total: number[]; attach: number[] }>,
     fds: links * queues,
   };
 };
