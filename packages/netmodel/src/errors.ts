@@ -13,6 +13,7 @@ export type PlanError =
   | { readonly _tag: 'PassThroughOnly'; readonly link: string; readonly kind: string }
   | { readonly _tag: 'NotAttachable'; readonly link: string; readonly kind: string; readonly reason: string }
   | { readonly _tag: 'QueuesNotSupported'; readonly link: string; readonly queues: number; readonly why: string }
+  | { readonly _tag: 'MtuNotSupported'; readonly link: string; readonly mtu: number; readonly min: number; readonly max: number; readonly device: 'tap' | 'macvtap' }
   | { readonly _tag: 'AliasTooLong'; readonly link: string; readonly bytes: number; readonly max: number }
   | { readonly _tag: 'NotEncodable'; readonly link: string; readonly what: string; readonly value: string };
 
@@ -55,6 +56,8 @@ export const describeNetmodelError = (e: NetmodelError): string => {
       return `link ${q(e.link)} (${e.kind}) is not attachable: ${e.reason}`;
     case 'QueuesNotSupported':
       return `link ${q(e.link)}: ${e.queues} queues not possible: ${e.why}`;
+    case 'MtuNotSupported':
+      return `link ${q(e.link)} has MTU ${e.mtu}, but a ${e.device} takes ${e.min} to ${e.max}${e.device === 'tap' && e.mtu > e.max ? ' (use model macvtap, or lower the link\'s MTU)' : ''}`;
     case 'AliasTooLong':
       return `link ${q(e.link)}: the restore record needs ${e.bytes} bytes but a link alias holds at most ${e.max}; refusing before changing anything (too many addresses or routes for model macvtap)`;
     case 'NotEncodable':

@@ -22,6 +22,9 @@
 //   Restored: MAC, addresses (local/prefix, broadcast, scope; not flags,
 //   labels or lifetimes), and non-kernel routes through the link in any table
 //   but local (single-nexthop routes only).
+// - The tap/macvtap copies the link's MTU: plan refuses one the device cannot
+//   take (MtuNotSupported: a tap 68..65521, a macvtap 68..65535), rather than
+//   failing half way through the ip batch.
 // - none changes nothing: the tap (or macvtap) is handed over as is.
 // - Cost, whatever the number of endpoints: attach/attachAll read the netns
 //   in 2 spawns (ip, tc), decide every endpoint, and apply all plans merged
@@ -35,7 +38,7 @@
 //   the device (and so the record) last; a process killed at any point
 //   leaves a netns that detach restores.
 export type { Argv, Attachment, Model, Op, Phase, Plan, Tool } from './model.js';
-export { MODELS, MAX_QUEUES, MAX_IFNAME_BYTES, MAX_ALIAS_BYTES } from './model.js';
+export { MODELS, MAX_QUEUES, MAX_IFNAME_BYTES, MAX_ALIAS_BYTES, MTU_RANGE } from './model.js';
 export type { NetmodelError, PlanError } from './errors.js';
 export { describeNetmodelError } from './errors.js';
 export type { Finding } from './findings.js';

@@ -2,6 +2,7 @@
 import test from 'ava';
 import * as E from 'fp-ts/lib/Either.js';
 import type { Endpoint, Link, Route } from '@tapwire/endpoints';
+import { describeNetmodelError } from './errors.js';
 import { MAX_ALIAS_BYTES, type Model } from './model.js';
 import { parseQueues, validateTapName } from './names.js';
 import { lentMac, plan, type PlanOptions } from './plan.js';
@@ -158,4 +159,13 @@ test('tap names: 1-15 bytes, no / : or whitespace, not . or ..', (t) => {
 test('render quotes names a shell would misread', (t) => {
   const p = planned(endpoint('veth', { name: `a;b'$(x)` }), 'tcfilter');
   t.is(renderPlan(p)[4], `tc qdisc add dev 'a;b'\\''$(x)' ingress`);
+});
+
+test('MTU: a tap takes 68..65521, a macvtap 68..65535; outside that plan refuses before anything changes', (t) => {
+  t.like(plan(endpoint('veth', { mtu: 65535 }), 'tcfilter'), { _tag: 'Left', left: { _tag: 'MtuNotSupported', link: 'eth0', mtu: 65535, min: 68, max: 65521, device: 'tap' } });
+  t.like(plan(endpoint('veth', { mtu: 65535 }), 'macvtap'), { _tag: 'Right', right: { mtu: 65535 } });
+  t.like(plan(endpoint('veth', { mtu: 65521 }), 'tcfilter'), { _tag: 'Right' });
+  t.like(plan(endpoint('veth', { mtu: 67 }), 'macvtap'), { _tag: 'Left', left: { _tag: 'MtuNotSupported', device: 'macvtap' } });
+  const e = plan(endpoint('veth', { mtu: 65535 }), 'tcfilter');
+  t.is(E.isLeft(e) ? describeNetmodelError(e.left) : '', 'link "eth0" has MTU 65535, but a tap takes 68 to 65521 (use model macvtap, or lower the link\'s MTU)');
 });

@@ -3,7 +3,7 @@ import { createHash } from 'node:crypto';
 import * as E from 'fp-ts/lib/Either.js';
 import type { Address, Endpoint, Link, Route } from '@tapwire/endpoints';
 import type { PlanError } from './errors.js';
-import { MAX_ALIAS_BYTES, type Argv, type Model, type Op, type Phase, type Plan } from './model.js';
+import { MAX_ALIAS_BYTES, MTU_RANGE, type Argv, type Model, type Op, type Phase, type Plan } from './model.js';
 import { defaultTapName, validateQueues, validateTapName } from './names.js';
 import { decodeRecord, encodeRecord, MAC, RECORD_WORD, type AttachRecord } from './record.js';
 
@@ -204,6 +204,10 @@ export const plan = (endpoint: Endpoint, model: Model, options: PlanOptions = {}
   const tap = validateTapName(options.tapName ?? defaultTapName(link.ifindex));
   if (E.isLeft(tap)) return tap;
   if (tap.right === link.name) return E.left({ _tag: 'BadTapName', input: tap.right, expected: `a name other than the endpoint's own (${link.name})` });
+  // The device copies the link's MTU: refuse what it cannot take before changing anything.
+  const device = model === 'tcfilter' ? 'tap' : 'macvtap';
+  const { min, max } = MTU_RANGE[device];
+  if (!(Number.isInteger(link.mtu) && link.mtu >= min && link.mtu <= max)) return E.left({ _tag: 'MtuNotSupported', link: link.name, mtu: link.mtu, min, max, device });
   const common: Common = { link, mac, tap: tap.right, queues: queues.right };
   const routes = model === 'macvtap' ? restorableRoutes(options.routes ?? [], link.name) : [];
   const record: AttachRecord = {
@@ -221,7 +225,7 @@ export const plan = (endpoint: Endpoint, model: Model, options: PlanOptions = {}
     ...base,
     tapName: tap.right,
     multiQueue: queues.right > 1,
-    device: model === 'tcfilter' ? 'tap' : 'macvtap',
+    device,
     alias: alias.right,
     phases,
   });

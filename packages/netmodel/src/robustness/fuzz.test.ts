@@ -9,7 +9,7 @@ import { describeNetmodelError, type PlanError } from '../errors.js';
 import { halfMadeDevices } from '../half-made.js';
 import { findAttachments } from '../inventory.js';
 import { mergePhases } from '../merge.js';
-import { MAX_ALIAS_BYTES, MAX_QUEUES, MODELS, type Model, type Plan } from '../model.js';
+import { MAX_ALIAS_BYTES, MAX_QUEUES, MODELS, MTU_RANGE, type Model, type Plan } from '../model.js';
 import { parseQueues, validateTapName } from '../names.js';
 import { plan, type PlanOptions } from '../plan.js';
 import { decodeRecord, encodeRecord, type AttachRecord } from '../record.js';
@@ -18,7 +18,7 @@ import type { NetnsView } from '../state.js';
 import { decodeFilters, decodeQdiscs } from '../tc-json.js';
 
 const RUNS = { numRuns: 2000 };
-const PLAN_ERROR_TAGS: readonly PlanError['_tag'][] = ['BadQueues', 'BadTapName', 'BadModel', 'ModelNotSupported', 'PassThroughOnly', 'NotAttachable', 'QueuesNotSupported', 'AliasTooLong', 'NotEncodable'];
+const PLAN_ERROR_TAGS: readonly PlanError['_tag'][] = ['BadQueues', 'BadTapName', 'BadModel', 'ModelNotSupported', 'PassThroughOnly', 'NotAttachable', 'QueuesNotSupported', 'MtuNotSupported', 'AliasTooLong', 'NotEncodable'];
 
 const hex2 = fc.integer({ min: 0, max: 255 }).map((n) => n.toString(16).padStart(2, '0'));
 const realMac = fc.array(hex2, { minLength: 6, maxLength: 6 }).map((b) => b.join(':'));
@@ -113,6 +113,7 @@ const wellFormed = (p: Plan): string | undefined => {
   if (E.isLeft(validateTapName(p.tapName)) || p.tapName === p.link) return `bad tap name ${JSON.stringify(p.tapName)}`;
   if (!(Number.isInteger(p.queues) && p.queues >= 1 && p.queues <= MAX_QUEUES)) return `bad queues ${p.queues}`;
   if (p.alias === undefined || Buffer.byteLength(p.alias) > MAX_ALIAS_BYTES) return 'alias missing or too long';
+  if (!(p.mtu >= MTU_RANGE[p.device].min && p.mtu <= MTU_RANGE[p.device].max)) return `MTU ${p.mtu} out of the ${p.device}'s range`;
   const back = decodeRecord(p.alias);
   if (E.isLeft(back)) return `detach cannot read the record: ${back.left}`;
   if (back.right.model !== p.model || back.right.ifindex !== p.ifindex || back.right.queues !== p.queues || back.right.mac !== p.guestMac) return 'record differs from the plan';
