@@ -79,5 +79,5 @@ export const attachmentOfHalfMade = (h: HalfMade): Attachment => ({
 
 export const halfMadeFinding = (h: HalfMade): Finding => {
   const d = h.device.name;
-  return { _tag: 'RecordMissing', device: d, message: `${d} is a half-made tapwire ${h.model === 'tcfilter' ? 'tap' : 'macvtap'} for ${h.link.name} (an attach died before recording it); detach removes it` };
+  return { _tag: 'RecordMissing', device: d, message: `${d} is a half-made tapwire ${h.model === 'tcfilter' ? 'tap' : 'macvtap'} for ${h.link.name} (an attach died before recording it)` };
 };
