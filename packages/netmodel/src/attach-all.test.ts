@@ -4,11 +4,11 @@
 import test from 'ava';
 import type { Endpoint } from '@tapwire/endpoints';
 import { spawnCount } from '@tapwire/sys';
-import { requireRoot } from '@tapwire/testkit';
+import { requireRoot, sh } from '@tapwire/testkit';
 import { attachAll } from './attach-all.js';
 import { check, detachAll } from './detach.js';
 import { mergePhases } from './merge.js';
-import type { Model } from './model.js';
+import { DETACH_GROUP, type Model } from './model.js';
 import { plan } from './plan.js';
 import { readNetns } from './state.js';
 import { endpointsOf, makeEndpoints, netnsFixture, right, SETUPS, stateOf } from './testing.js';
@@ -98,4 +98,27 @@ test('attachAll lists the same endpoint twice: attached once, reported twice', a
   t.is(as[0]?.tapName, as[2]?.tapName);
   t.is(right(t, await detachAll(ns)()).detached.length, 2);
   t.deepEqual(await stateOf(ns), before);
+});
+
+test('detachAll deletes many devices in one request, but never a foreign member of its link group', async (t) => {
+  if (!requireRoot(t)) return;
+  const { ns } = await netnsFixture(t);
+  const names = await makeEndpoints(ns.spec, ['veth'], 3);
+  const before = await stateOf(ns);
+  const eps = named(await endpointsOf(ns), names);
+  for (const model of MODELS_FOR_TEST) {
+    right(t, await attachAll(ns, eps, model)());
+    const d = right(t, await detachAll(ns)());
+    t.is(d.detached.length, 3);
+    t.deepEqual(d.commands.filter((c) => c.startsWith('ip link del')), [`ip link del group ${DETACH_GROUP}`], model);
+    t.deepEqual(await stateOf(ns), before, model);
+  }
+  // Someone else's link in the group: detach deletes one device at a time instead.
+  await sh(['ip', '-n', ns.spec, 'link', 'add', 'other0', 'group', String(DETACH_GROUP), 'type', 'veth', 'peer', 'name', 'other0p']);
+  const withOther = await stateOf(ns);
+  right(t, await attachAll(ns, eps, 'tcfilter')());
+  const d = right(t, await detachAll(ns)());
+  t.is(d.commands.filter((c) => c.startsWith('ip link del dev tw')).length, 3);
+  t.false(d.commands.some((c) => c.includes('group')));
+  t.deepEqual(await stateOf(ns), withOther, 'other0 is still there');
 });

@@ -7,7 +7,7 @@ import type { NetmodelError } from './errors.js';
 import type { Finding } from './findings.js';
 import { attachmentOfHalfMade, halfMadeDevices, halfMadeFinding, type HalfMade } from './half-made.js';
 import { attachmentOf, detachCommands, findAttachments, findingsOf, type Found } from './inventory.js';
-import type { Argv, Attachment } from './model.js';
+import { DETACH_GROUP, type Argv, type Attachment } from './model.js';
 import { defaultTapName } from './names.js';
 import { renderCommand } from './render.js';
 import { readNetns, type NetnsView } from './state.js';
@@ -72,7 +72,7 @@ const detachFound = async (
   const cmds = found.map((f) => detachCommands(view, f));
   const tc = [...cmds.flatMap((c) => c.tc), ...extraTc];
   // A half-made device is only the creating line's work: deleting it undoes it all.
-  const ip = [...cmds.flatMap((c) => c.ip), ...halfMade.map((h): Argv => ['link', 'del', 'dev', h.device.name])];
+  const ip = deleteTogether(view, [...cmds.flatMap((c) => c.ip), ...halfMade.map((h): Argv => ['link', 'del', 'dev', h.device.name])]);
   const commands = [...tc.map((a) => renderCommand('tc', a)), ...ip.map((a) => renderCommand('ip', a))];
   // -force: one stale line (a device someone removed meanwhile) must not keep the rest.
   for (const [tool, lines] of [['tc', tc], ['ip', ip]] as const) {
@@ -80,6 +80,21 @@ const detachFound = async (
     if (E.isLeft(r)) return E.left({ _tag: 'DetachFailed', netns: ns.spec, target, cause: r.left });
   }
   return E.right({ netns: ns.spec, detached: [...found.map(attachmentOf), ...halfMade.map(attachmentOfHalfMade)], halfMade: halfMade.map((h) => h.device.name), commands });
+};
+
+const isDelete = (a: Argv): boolean => a.length === 4 && a[0] === 'link' && a[1] === 'del' && a[2] === 'dev';
+
+/**
+ * Several devices to delete: restore everything first, then move the devices
+ * into DETACH_GROUP and delete the group in one request (one unregister for
+ * all; deleting one by one costs the kernel ~25-40 ms a device). Only when the
+ * group holds nothing else: `link del group` deletes every member.
+ */
+const deleteTogether = (view: NetnsView, ip: readonly Argv[]): Argv[] => {
+  const doomed = ip.filter(isDelete).map((a) => a[3] as string);
+  if (doomed.length < 2 || !view.inDetachGroup.every((n) => doomed.includes(n))) return [...ip];
+  const group = String(DETACH_GROUP);
+  return [...ip.filter((a) => !isDelete(a)), ...doomed.map((d) => ['link', 'set', 'dev', d, 'group', group]), ['link', 'del', 'group', group]];
 };
 
 const targetName = (t: DetachTarget | undefined): string => (t === undefined ? '--all' : typeof t === 'string' ? t : t.tapName);

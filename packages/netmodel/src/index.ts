@@ -31,14 +31,17 @@
 //   phase by phase (merge.ts), 1 spawn per phase (tcfilter 2, macvtap 1), as
 //   one transaction: a failure at line k of a merged batch undoes lines
 //   k-1..1 and then the earlier phases, across endpoints. detach/detachAll:
-//   2 + 1 per tool with work. Only a name -batch cannot carry ('#', blanks)
+//   2 + 1 per tool with work; two or more devices are deleted in one request
+//   (moved into DETACH_GROUP, then `link del group`, unless a foreign link is
+//   in that group), since the kernel's unregister costs ~25-40 ms a device
+//   and is shared by a batch. Only a name -batch cannot carry ('#', blanks)
 //   makes @tapwire/sys fall back to one spawn per command.
 // - Crash safety: the record is written by the line after the one creating
 //   the device, every later line comes after it, and undo and detach remove
 //   the device (and so the record) last; a process killed at any point
 //   leaves a netns that detach restores.
 export type { Argv, Attachment, Model, Op, Phase, Plan, Tool } from './model.js';
-export { MODELS, MAX_QUEUES, MAX_IFNAME_BYTES, MAX_ALIAS_BYTES, MTU_RANGE } from './model.js';
+export { MODELS, MAX_QUEUES, MAX_IFNAME_BYTES, MAX_ALIAS_BYTES, MTU_RANGE, DETACH_GROUP } from './model.js';
 export type { NetmodelError, PlanError } from './errors.js';
 export { describeNetmodelError } from './errors.js';
 export type { Finding } from './findings.js';

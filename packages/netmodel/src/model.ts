@@ -52,6 +52,12 @@ export interface Plan extends Omit<Attachment, 'existing'> {
 export const MAX_QUEUES = 256;
 /** The MTUs the device can copy: ETH_MIN_MTU up to the tun driver's 65535 - ETH_HLEN, or a macvlan's ETH_MAX_MTU. */
 export const MTU_RANGE = { tap: { min: 68, max: 65521 }, macvtap: { min: 68, max: 65535 } } as const;
+/**
+ * The link group ("tw") detach moves the devices it removes into, to delete
+ * them all in one RTM_DELLINK: the kernel then unregisters them together,
+ * one RCU grace period for all instead of ~25-40 ms each.
+ */
+export const DETACH_GROUP = 0x7477;
 /** IFNAMSIZ 16 including the NUL. */
 export const MAX_IFNAME_BYTES = 15;
 /** IFALIASZ 256 including the NUL. */

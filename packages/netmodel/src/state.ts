@@ -3,9 +3,11 @@
 import * as E from 'fp-ts/lib/Either.js';
 import * as TE from 'fp-ts/lib/TaskEither.js';
 import { pipe } from 'fp-ts/lib/function.js';
-import { decodeLinks, decodeRoutes, type Link, type Route } from '@tapwire/endpoints';
+import * as t from 'io-ts';
+import { decodeLinks, decodeRoutes, reportDecodeErrors, type DecodeError, type Link, type Route } from '@tapwire/endpoints';
 import { runBatch, runBatchJson, splitBatchJson, type NetnsHandle } from '@tapwire/sys';
 import type { NetmodelError } from './errors.js';
+import { DETACH_GROUP } from './model.js';
 import { decodeFilters, decodeQdiscs, type TcFilter, type TcQdisc } from './tc-json.js';
 
 export interface NetnsView {
@@ -14,15 +16,38 @@ export interface NetnsView {
   readonly qdiscs: readonly TcQdisc[];
   /** Ingress filters by device name, for every link. */
   readonly filters: Readonly<Record<string, readonly TcFilter[]>>;
+  /** Names of the links in DETACH_GROUP: detach deletes by group only when they are all its own. */
+  readonly inDetachGroup: readonly string[];
 }
 
-const readIp = (ns: NetnsHandle): TE.TaskEither<NetmodelError, { links: readonly Link[]; routes: readonly Route[] }> =>
+// `ip -j link show group G` prints {} for every link outside the group.
+const GroupMembers = t.array(t.partial({ ifname: t.string }), 'links in a group');
+
+const decodeGroup = (text: string | undefined): E.Either<DecodeError, readonly string[]> => {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text ?? '');
+  } catch (e) {
+    return E.left({ _tag: 'DecodeError', input: 'ip link show group', problems: [`not JSON (${(e as Error).message})`] });
+  }
+  return pipe(
+    GroupMembers.decode(raw),
+    E.mapLeft((errs): DecodeError => ({ _tag: 'DecodeError', input: 'ip link show group', problems: reportDecodeErrors('ip link show group', errs) })),
+    E.map((ls) => ls.flatMap((l) => (l.ifname === undefined ? [] : [l.ifname]))),
+  );
+};
+
+type IpView = Pick<NetnsView, 'links' | 'routes' | 'inDetachGroup'>;
+
+const readIp = (ns: NetnsHandle): TE.TaskEither<NetmodelError, IpView> =>
   pipe(
-    runBatchJson(ns, [['addr', 'show'], ['route', 'show', 'table', 'all']]),
+    runBatchJson(ns, [['addr', 'show'], ['route', 'show', 'table', 'all'], ['link', 'show', 'group', String(DETACH_GROUP)]]),
     TE.chainEitherKW((docs) =>
       pipe(
-        decodeLinks(docs[0]),
-        E.chainW((links) => E.map((routes: readonly Route[]) => ({ links, routes }))(decodeRoutes(docs[1]))),
+        E.Do,
+        E.apSW('links', decodeLinks(docs[0])),
+        E.apSW('routes', decodeRoutes(docs[1])),
+        E.apSW('inDetachGroup', decodeGroup(docs[2])),
       ),
     ),
   );
@@ -49,7 +74,7 @@ const readTc = (ns: NetnsHandle, links: readonly Link[]): TE.TaskEither<Netmodel
 export const readNetns = (ns: NetnsHandle): TE.TaskEither<NetmodelError, NetnsView> =>
   pipe(
     readIp(ns),
-    TE.chain(({ links, routes }) => TE.map((tc: Pick<NetnsView, 'qdiscs' | 'filters'>): NetnsView => ({ links, routes, ...tc }))(readTc(ns, links))),
+    TE.chain((ip) => TE.map((tc: Pick<NetnsView, 'qdiscs' | 'filters'>): NetnsView => ({ ...ip, ...tc }))(readTc(ns, ip.links))),
   );
 
 /**

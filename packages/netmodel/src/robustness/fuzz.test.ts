@@ -233,6 +233,7 @@ test('fuzz: inventory over arbitrary netns views never throws', (t) => {
     routes: fc.array(arbRoute, { maxLength: 4 }),
     qdiscs: fc.array(fc.record({ kind: fc.constantFrom('ingress', 'noqueue', 'clsact'), handle: fc.string(), dev: fc.option(fc.string(), { nil: undefined }) }, { requiredKeys: ['kind', 'handle'] }), { maxLength: 4 }),
     filters: fc.dictionary(fc.string(), fc.array(fc.record({ kind: fc.string() }, { requiredKeys: [] }), { maxLength: 2 })),
+    inDetachGroup: fc.array(fc.string(), { maxLength: 3 }),
   });
   fc.assert(
     fc.property(arbView, (v) => {

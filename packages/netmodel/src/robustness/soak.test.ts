@@ -4,12 +4,13 @@
 //
 // Why 1000 cycles run as 100 rounds of attachAll/detachAll over 10 veths: one
 // endpoint's cycle costs 8 spawns (attach 4, detach 4; ~11 ms each through
-// execa + nsenter) plus the kernel's device delete (~25 ms for a tap, ~40 ms
-// for a macvtap: rcu_barrier per unregister), ~115 ms in all on this 2-core
-// machine, so 1000 single-endpoint cycles take ~2 minutes. attachAll/detachAll
-// share the 8 spawns across the round's endpoints, leaving the kernel's delete
-// as the floor (~35-45 ms per endpoint-cycle: ~40 s for the 1000). The single-endpoint path (attach
-// and detach of one link) gets its own shorter soak with its rate logged.
+// execa + nsenter) plus the kernel's unregister of the device (~25 ms for a
+// tap, ~40 ms for a macvtap), ~115 ms in all on this 2-core machine, so 1000
+// single-endpoint cycles would take ~2 minutes. attachAll/detachAll share the
+// 8 spawns across a round and detachAll deletes the round's devices in one
+// request (one unregister), ~21 ms per endpoint cycle: ~21 s for the 1000.
+// The single-endpoint path (attach and detach of one link) gets its own
+// shorter soak with its rate logged.
 //
 // Memory: ava's nodeArguments are global, so --expose-gc is switched on at run
 // time (v8.setFlagsFromString + a fresh context's gc) to compare heapUsed after
