@@ -17,7 +17,7 @@ export type { Targets } from './targets.js';
 export { targetsOf, FLOOR_TARGET, FLOOR_TARGET_LINKS } from './targets.js';
 export type { BenchResults } from './results.js';
 export { renderMarkdown } from './report.js';
-export { renderScaleSvg } from './svg.js';
+export { renderScaleSvg, renderResultsSvg } from './svg.js';
 export { attachCommands, detachCommands, handTargets } from './hand-commands.js';
 export { handArgv, handNetdev } from './boot-argv.js';
 export { makePod, podAddress } from './pod.js';

@@ -11,7 +11,7 @@ import { cleanUpOnSignals, disposeAll, track } from './cleanup.js';
 import { describeBadFlag, parseFlags, USAGE } from './flags.js';
 import { envSection, renderMarkdown } from './report.js';
 import type { BenchResults } from './results.js';
-import { renderScaleSvg } from './svg.js';
+import { renderResultsSvg } from './svg.js';
 
 /** This file is packages/bench/dist/main.js. */
 export const DOCS_DIR = fileURLToPath(new URL('../../../docs/bench/', import.meta.url));
@@ -62,8 +62,7 @@ const main = async (): Promise<number> => {
     for (const f of await disposeAll()) say(`bench: cleanup failed: ${f}`);
   }
   mkdirSync(DOCS_DIR, { recursive: true });
-  const svgSubtitle = `${results.env.date.slice(0, 10)}, kernel ${results.env.kernel}, ${results.env.cpuCount} CPUs, node ${results.env.node}; medians of ${results.options.runs} run(s)`;
-  writeFileSync(`${DOCS_DIR}scale.svg`, renderScaleSvg(results.scale, svgSubtitle, results.options.queues));
+  writeFileSync(`${DOCS_DIR}scale.svg`, renderResultsSvg(results));
   if (flags.right.write) {
     writeFileSync(`${DOCS_DIR}RESULTS.md`, resultsMarkdown(results));
     writeFileSync(`${DOCS_DIR}results.json`, `${JSON.stringify(results, null, 2)}\n`);

@@ -2,6 +2,7 @@
 // panels, ms per run and process spawns per run, against pod size, one line
 // per method. Log scales because the sizes are geometric and the methods
 // differ by orders of magnitude in spawns.
+import type { BenchResults } from './results.js';
 import { METHODS, METHOD_LABELS, type Method, type ScaleEntry } from './scale.js';
 
 const COLORS: Readonly<Record<Method, string>> = { inProcess: '#1f6fb4', perCommand: '#d62728', batchFloor: '#2a9d3a' };
@@ -54,11 +55,12 @@ const panel = (p: Panel, scale: readonly ScaleEntry[], left: number, top: number
     if (pts.length > 1) out.push(`<polyline fill="none" stroke="${COLORS[m]}" stroke-width="2" points="${pts.map((q) => `${f(q.x)},${f(yOf(q.v))}`).join(' ')}"/>`);
     for (const [pi, q] of pts.entries()) {
       out.push(marker(m, q.x, yOf(q.v)));
-      // b above, a below-right, c below: keeps labels of close points apart;
-      // the last point's label goes left of it, inside the panel.
-      const dy = [14, -9, 16][mi] ?? -8;
-      const last = pi === pts.length - 1 && pts.length > 1;
-      out.push(`<text x="${f(last ? q.x - 7 : q.x + 7)}" y="${f(yOf(q.v) + dy)}" text-anchor="${last ? 'end' : 'start'}" font-size="10" fill="${COLORS[m]}">${label(q.v)}</text>`);
+      // a above-left, b above-right, c below: a and c are often close and b
+      // far above, so no two labels of one size overlap; the last point's
+      // labels go left of it, inside the panel.
+      const dy = [-9, -9, 16][mi] ?? -9;
+      const left = m === 'inProcess' || (pi === pts.length - 1 && pts.length > 1);
+      out.push(`<text x="${f(left ? q.x - 7 : q.x + 7)}" y="${f(yOf(q.v) + dy)}" text-anchor="${left ? 'end' : 'start'}" font-size="10" fill="${COLORS[m]}">${label(q.v)}</text>`);
     }
   }
   return out.join('\n');
@@ -87,3 +89,7 @@ export const renderScaleSvg = (scale: readonly ScaleEntry[], subtitle: string, q
     '',
   ].join('\n');
 };
+
+/** The chart of a whole run, subtitled with where and how it was measured. */
+export const renderResultsSvg = (r: BenchResults): string =>
+  renderScaleSvg(r.scale, `${r.env.date.slice(0, 10)}, kernel ${r.env.kernel}, ${r.env.cpuCount} CPUs, node ${r.env.node}; medians of ${r.options.runs} run(s)`, r.options.queues);
