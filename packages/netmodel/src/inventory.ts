@@ -99,14 +99,16 @@ export const detachCommands = (view: NetnsView, f: Found): DetachCommands => {
   const present = new Set(L.addresses.map((a) => `${a.local}/${a.prefixlen}`));
   // The macvtap (and the record in its alias) goes last: a detach killed half
   // way leaves the record, and running detach again finishes the restore
-  // (each line below is skipped or idempotent once done). It goes down first:
-  // a macvlan endpoint cannot take its MAC back while an up macvtap on the
-  // same lower device holds it (EADDRINUSE).
+  // (each line below is skipped or idempotent once done). On a macvlan
+  // endpoint it goes down first: the macvlan cannot take its MAC back while an
+  // up macvtap on the same lower device holds it (EADDRINUSE). Only there: a
+  // down waits for an RCU grace period (~16 ms a device).
+  const takesMacBack = L.mac !== f.record.mac;
   return {
     tc: [],
     ip: [
-      ...(f.device.flags.includes('UP') ? [['link', 'set', 'dev', T, 'down']] : []),
-      ...(L.mac === f.record.mac ? [] : [['link', 'set', 'dev', L.name, 'address', f.record.mac]]),
+      ...(takesMacBack && L.kind === 'macvlan' && f.device.flags.includes('UP') ? [['link', 'set', 'dev', T, 'down']] : []),
+      ...(takesMacBack ? [['link', 'set', 'dev', L.name, 'address', f.record.mac]] : []),
       ...f.record.addresses.filter((ws) => !present.has(ws[0] ?? '')).map((ws) => readdAddressArgv(ws, L.name)),
       ...f.record.routes.map((ws) => ['route', 'replace', ...ws, 'dev', L.name]),
       ['link', 'del', 'dev', T],
