@@ -2,15 +2,15 @@
 // macvtap, must leak nothing: no fds, no links/qdiscs/filters (netnsState as
 // before), and no memory beyond noise.
 //
-// Why 1000 cycles run as 100 rounds of attachAll/detachAll over 10 veths: one
-// endpoint's cycle costs 8 spawns (attach 4, detach 4; ~11 ms each through
-// execa + nsenter) plus the kernel's unregister of the device (~25 ms for a
-// tap, ~40 ms for a macvtap), ~115 ms in all on this 2-core machine, so 1000
-// single-endpoint cycles would take ~2 minutes. attachAll/detachAll share the
-// 8 spawns across a round and detachAll deletes the round's devices in one
-// request (one unregister), ~21 ms per endpoint cycle: ~21 s for the 1000.
-// The single-endpoint path (attach and detach of one link) gets its own
-// shorter soak with its rate logged.
+// Why the 1000 cycles run as 100 rounds of attachAll/detachAll over 10
+// veths: one endpoint's cycle costs 8 spawns (attach 4, detach 4; ~7-11 ms
+// each through execa + nsenter) plus the kernel's unregister of the device
+// (~25 ms), ~75 ms in all on this 2-core machine, so 1000 single-endpoint
+// cycles would take ~75 s. attachAll/detachAll share the 8 spawns across a
+// round and detachAll deletes the round's devices in one request (one
+// unregister): ~10 ms per endpoint cycle, ~10 s for the 1000. The
+// single-endpoint path (attach and detach of one link) gets its own soak of
+// 400 cycles (~30 s) with its rate logged.
 //
 // Memory: ava's nodeArguments are global, so --expose-gc is switched on at run
 // time (v8.setFlagsFromString + a fresh context's gc) to compare heapUsed after
@@ -97,7 +97,7 @@ test.serial('soak: 1000 endpoint attach/detach cycles (100 rounds of attachAll/d
   t.deepEqual(await stateOf(ns), before, 'the netns is as before');
 });
 
-test.serial('soak: 150 single-endpoint attach/detach cycles on one veth (models alternating) leak nothing; rate logged', async (t) => {
+test.serial('soak: 400 single-endpoint attach/detach cycles on one veth (models alternating) leak nothing; rate logged', async (t) => {
   if (!requireRoot(t)) return;
   const { ns } = await netnsFixture(t);
   await makeEndpoints(ns.spec, ['veth'], 1);
@@ -105,7 +105,7 @@ test.serial('soak: 150 single-endpoint attach/detach cycles on one veth (models 
   const ep = (await endpointsOf(ns)).find((e) => e.link.name === 'ep0');
   if (ep === undefined) return void t.fail('no ep0');
   const WARMUP = 6;
-  const CYCLES = 150;
+  const CYCLES = 400;
   const { ms, from, to } = await soak(t, ns, CYCLES + WARMUP, WARMUP, async (r) => {
     const model = MODELS_ALTERNATING[r % 2] ?? 'tcfilter';
     right(t, await attach(ns, ep, model)());
