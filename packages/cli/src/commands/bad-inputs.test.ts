@@ -43,7 +43,7 @@ const VHOST_ADDR = `10.251.${process.pid % 250}.${(process.pid >> 8) % 250}`;
 
 test('bad inputs: 50+ rows through the CLI, each with its exact error, none changing the netns', async (t) => {
   if (!requireRoot(t)) return;
-  const { name: N } = await makeNetns(t, 'twbad');
+  const { name: N } = await makeNetns(t, 'twin');
   // No IPv6 DAD: link-local addresses and their routes settle at once, so states compare.
   await sh(['ip', 'netns', 'exec', N, 'sysctl', '-qw', 'net.ipv6.conf.all.accept_dad=0', 'net.ipv6.conf.default.accept_dad=0']);
   await sh(
@@ -117,7 +117,7 @@ test('bad inputs: 50+ rows through the CLI, each with its exact error, none chan
     { argv: ['attach', N, 'ep0', '--tap-name', 'ep0'], code: 2, err: 'bad tap name "ep0": expected a name other than the endpoint\'s own (ep0)' },
     { argv: ['attach', N, 'ep0', '--tap-name', 'tun0'], code: 1, err: `netns "${N}" already has a link "tun0" that is not this attachment: a tun tapwire did not make (choose another --tap-name)` },
     // Netns specs.
-    { argv: ['plan', 'twbad-no-such-ns', 'ep0'], code: 3, err: 'netns "twbad-no-such-ns" not found (no /var/run/netns/twbad-no-such-ns)' },
+    { argv: ['plan', 'twin-no-such-ns', 'ep0'], code: 3, err: 'netns "twin-no-such-ns" not found (no /var/run/netns/twin-no-such-ns)' },
     { argv: ['plan', '/etc/hostname', 'ep0'], code: 3, err: '"/etc/hostname" is not a network namespace (/etc/hostname is a regular file, not an nsfs file)' },
     { argv: ['plan', '/proc/self/ns/mnt', 'ep0'], code: 3, err: '"/proc/self/ns/mnt" is not a network namespace (/proc/self/ns/mnt is a mnt namespace)' },
     // (A directory, e.g. /tmp, is left out: @tapwire/sys calls it "a regular file", reported.)
