@@ -38,8 +38,9 @@
 //   makes @tapwire/sys fall back to one spawn per command.
 // - Crash safety: the record is written by the line after the one creating
 //   the device, every later line comes after it, and undo and detach remove
-//   the device (and so the record) last; a process killed at any point
-//   leaves a netns that detach restores.
+//   the device (and so the record) last; a process (group) killed at any
+//   point leaves a netns that detach restores - with the default tap name
+//   (a --tap-name device killed before its record is not claimed).
 export type { Argv, Attachment, Model, Op, Phase, Plan, Tool } from './model.js';
 export { MODELS, MAX_QUEUES, MAX_IFNAME_BYTES, MAX_ALIAS_BYTES, MTU_RANGE, DETACH_GROUP } from './model.js';
 export type { NetmodelError, PlanError } from './errors.js';
@@ -53,8 +54,7 @@ export type { AttachRecord } from './record.js';
 export { encodeRecord, decodeRecord } from './record.js';
 export type { ApplyOptions, FailAt } from './apply.js';
 export { applyPlan, applyPhases, FAULT_DEVICE } from './apply.js';
-export type { AttachOptions } from './attach.js';
-export type { Decision } from './attach.js';
+export type { AttachOptions, Decision } from './attach.js';
 export { attach, attachMany, decide } from './attach.js';
 export { mergePhases } from './merge.js';
 export type { HalfMade } from './half-made.js';
