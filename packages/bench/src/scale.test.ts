@@ -12,9 +12,11 @@ const netnsNames = async (): Promise<string[]> => String((await execa('ip', ['ne
 
 test.serial('scale bench at 1 and 8 links: JSON shape, spawn counts, and (a) spawns constant in links', async (t) => {
   if (!requireRoot(t)) return;
-  const before = (await netnsNames()).filter((n) => n.startsWith('twb'));
+  // Only names makePod gives (twb + 6 hex, peer + 'p'): other tests' netns may start with twb too.
+  const ours = (n: string): boolean => /^twb[0-9a-f]{6}p?$/.test(n);
+  const before = (await netnsNames()).filter(ours);
   const scale: ScaleEntry[] = JSON.parse(JSON.stringify(await runScale({ sizes: [1, 8], runs: 1, warmUp: false })));
-  const leftover = (await netnsNames()).filter((n) => n.startsWith('twb') && !before.includes(n));
+  const leftover = (await netnsNames()).filter((n) => ours(n) && !before.includes(n));
   t.deepEqual(leftover, [], 'the bench removed every netns it made');
 
   t.deepEqual(scale.map((e) => e.links), [1, 8]);
