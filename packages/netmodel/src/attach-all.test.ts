@@ -122,3 +122,25 @@ test('detachAll deletes many devices in one request, but never a foreign member 
   t.false(d.commands.some((c) => c.includes('group')));
   t.deepEqual(await stateOf(ns), withOther, 'other0 is still there');
 });
+
+test.serial('attachAll hands a macvtap endpoint over as it is while the others take the model asked for', async (t) => {
+  if (!requireRoot(t)) return;
+  const { ns } = await netnsFixture(t);
+  await sh(['ip', '-n', ns.spec, '-batch', '-'], [
+    'link add v0 type veth peer name v0p',
+    'addr add 10.93.0.2/24 dev v0',
+    'link set v0 up',
+    'link add link v0p name mvt0 type macvtap mode bridge',
+    'addr add 10.93.1.2/24 dev mvt0',
+    'link set mvt0 up',
+  ].join('\n') + '\n');
+  const before = await stateOf(ns);
+  const eps = await endpointsOf(ns);
+  const as = right(t, await attachAll(ns, eps, 'tcfilter')());
+  t.deepEqual(
+    as.map((a) => [a.link, a.model, a.device]).sort(),
+    [['mvt0', 'none', 'macvtap'], ['v0', 'tcfilter', 'tap']],
+  );
+  right(t, await detachAll(ns)());
+  t.deepEqual(await stateOf(ns), before);
+});

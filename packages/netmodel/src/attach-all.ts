@@ -11,11 +11,21 @@ import { attachIn, type AttachOptions } from './attach.js';
 import type { NetmodelError } from './errors.js';
 import { halfMadeDevices } from './half-made.js';
 import type { Attachment, Model } from './model.js';
-import { plan } from './plan.js';
+import { plan, SUPPORTED_MODELS } from './plan.js';
 import { readNetns } from './state.js';
 
 /** Endpoints attachAll takes: attachable, and not passed through as they are. */
 export const wantsModel = (e: Endpoint): boolean => e.skipped === undefined && e.kind !== 'physical' && e.kind !== 'vhost-user';
+
+/**
+ * The model attachAll uses for one endpoint: the one asked for, except that a
+ * macvtap endpoint (e.g. from kubevirt's macvtap CNI) already is what a VM
+ * opens and is handed over as it is (model none), as Kata does.
+ */
+export const modelFor =
+  (model: Model) =>
+  (e: Endpoint): Model =>
+    e.kind === 'macvtap' && !(SUPPORTED_MODELS.macvtap ?? []).includes(model) ? 'none' : model;
 
 /** 2 spawns to read the netns and 1 per phase of the model (tcfilter 2, macvtap 1), for any number of endpoints. */
 export const attachAll =
@@ -23,13 +33,14 @@ export const attachAll =
   async () => {
     const chosen = endpoints.filter(wantsModel);
     // Pure and before any spawn: a model the endpoints cannot take costs nothing.
+    const choose = modelFor(model);
     for (const e of chosen) {
-      const p = plan(e, model, opts);
+      const p = plan(e, choose(e), opts);
       if (E.isLeft(p)) return p;
     }
     const view = await readNetns(ns)();
     if (E.isLeft(view)) return view;
     // A half-made device of ours scans as an attachable tap; it is not an endpoint.
     const ours = new Set(halfMadeDevices(view.right).map((h) => h.device.name));
-    return attachIn(ns, view.right, chosen.filter((e) => !ours.has(e.link.name)), model, opts);
+    return attachIn(ns, view.right, chosen.filter((e) => !ours.has(e.link.name)), choose, opts);
   };

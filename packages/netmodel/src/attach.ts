@@ -91,14 +91,15 @@ export const attachIn = async (
   ns: NetnsHandle,
   view: NetnsView,
   endpoints: readonly Endpoint[],
-  model: Model,
+  /** One model for all, or chosen per endpoint (attachAll hands macvtaps over as they are). */
+  model: Model | ((e: Endpoint) => Model),
   opts: AttachOptions,
 ): Promise<E.Either<NetmodelError, readonly Attachment[]>> => {
   const { failAt, busyRetries, busyBackoffMs, ...planOpts } = opts;
   const byLink = new Map<string, Decision>();
   for (const e of endpoints) {
     if (byLink.has(e.link.name)) continue;
-    const d = decide(ns, view, e, model, planOpts);
+    const d = decide(ns, view, e, typeof model === 'function' ? model(e) : model, planOpts);
     if (E.isLeft(d)) return d;
     byLink.set(e.link.name, d.right);
   }

@@ -61,6 +61,6 @@ export type { HalfMade } from './half-made.js';
 export { halfMadeDevices } from './half-made.js';
 export type { CheckReport, DetachReport, DetachTarget } from './detach.js';
 export { detach, detachAll, check } from './detach.js';
-export { attachAll, wantsModel } from './attach-all.js';
+export { attachAll, wantsModel, modelFor } from './attach-all.js';
 export type { NetnsView } from './state.js';
 export { readNetns, netnsState } from './state.js';

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import * as E from 'fp-ts/lib/Either.js';
 import type * as TE from 'fp-ts/lib/TaskEither.js';
 import { classify, scanUntilAttachable, type Endpoint } from '@tapwire/endpoints';
-import { attachAll, detach, plan, wantsModel, type Attachment, type Model } from '@tapwire/netmodel';
+import { attachAll, detach, modelFor, plan, wantsModel, type Attachment, type Model } from '@tapwire/netmodel';
 import { closeFds, openMacvtapQueues, openTapQueues, openVhostNet, type NetnsHandle, type SysError } from '@tapwire/sys';
 import { assignFdPositions, renderQemuArgv } from '../args/index.js';
 import { describeConsoleParseError, guestImagePaths, parseConsole, renderGuestCmdline, summarizeGuest, type GuestImage, type GuestReport } from '../guest/index.js';
@@ -75,7 +75,7 @@ const vmNicsOf = (endpoints: readonly Endpoint[], attachments: readonly Attachme
 const plannedAttachments = (endpoints: readonly Endpoint[], model: Model, queues: number): E.Either<LaunchError, Attachment[]> => {
   const out: Attachment[] = [];
   for (const e of endpoints.filter(wantsModel)) {
-    const p = plan(e, model, { queues });
+    const p = plan(e, modelFor(model)(e), { queues });
     if (E.isLeft(p)) return p;
     const { link, model: m, tapName, queues: q, multiQueue, guestMac, mtu, device } = p.right;
     out.push({ link, model: m, tapName, queues: q, multiQueue, guestMac, mtu, device });
