@@ -83,12 +83,17 @@ export const resolveNetns = (spec: string): E.Either<SysError, NetnsHandle> =>
     // bind mount like /run/netns/NAME reads back as its path, so ask the kernel.
     let nsType: E.Either<SysError, string | undefined>;
     let inode: number;
+    let isDirectory: boolean;
     try {
-      nsType = nsTypeOfFd(fd);
-      inode = fstatSync(fd).ino;
+      // A directory opens read-only without complaint; it is no namespace either.
+      const st = fstatSync(fd);
+      inode = st.ino;
+      isDirectory = st.isDirectory();
+      nsType = isDirectory ? E.right(undefined) : nsTypeOfFd(fd);
     } finally {
       closeSync(fd);
     }
+    if (isDirectory) return E.left({ _tag: 'NotANetns', input: spec, path, found: 'a directory' });
     if (E.isLeft(nsType)) return nsType;
     if (nsType.right !== 'net') {
       return E.left({

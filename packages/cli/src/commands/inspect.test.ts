@@ -128,6 +128,7 @@ test('bad netns input gives typed one-line errors and exit codes', async (t) => 
   const cases: [string[], number, RegExp][] = [
     [['inspect', 'tw-no-such-netns'], 3, /netns "tw-no-such-netns" not found \(no \/var\/run\/netns\/tw-no-such-netns\)/],
     [['inspect', file], 3, /is not a network namespace .*regular file/],
+    [['inspect', dir], 3, /is not a network namespace .*is a directory/],
     [['inspect', '/proc/self/ns/mnt'], 3, /is not a network namespace .*mnt namespace/],
     [['inspect', 'pid:abc'], 2, /expected pid:N/],
     [['inspect'], 2, /expected exactly one netns/],
