@@ -14,7 +14,7 @@ export { findPlugin } from './ipam.js';
 export { tapPlugin, TapConf } from './plugins/tap.js';
 export { bundlePlugins, PLUGIN_NAMES } from './bundle.js';
 export type { BundleReport, PluginName } from './bundle.js';
-export { tcRedirectTapPlugin, withOwnership, redirectResult } from './plugins/tc-redirect-tap.js';
+export { tcRedirectTapPlugin, redirectResult } from './plugins/tc-redirect-tap.js';
 export { installPlugins } from './install.js';
 export { measureCniAdd } from './measure.js';
 export type { CniAddMeasurement, MeasureOptions, Timing } from './measure.js';

@@ -9,6 +9,7 @@ export type PlanError =
   | { readonly _tag: 'BadQueues'; readonly input: string; readonly expected: string }
   | { readonly _tag: 'BadTapName'; readonly input: string; readonly expected: string }
   | { readonly _tag: 'BadModel'; readonly input: string; readonly expected: string }
+  | { readonly _tag: 'BadOwnership'; readonly field: 'owner' | 'group'; readonly input: number; readonly expected: string }
   | { readonly _tag: 'ModelNotSupported'; readonly link: string; readonly kind: string; readonly model: Model; readonly supported: readonly Model[] }
   | { readonly _tag: 'PassThroughOnly'; readonly link: string; readonly kind: string }
   | { readonly _tag: 'NotAttachable'; readonly link: string; readonly kind: string; readonly reason: string }
@@ -48,6 +49,8 @@ export const describeNetmodelError = (e: NetmodelError): string => {
       return `bad tap name ${q(e.input)}: expected ${e.expected}`;
     case 'BadModel':
       return `bad model ${q(e.input)}: expected ${e.expected}`;
+    case 'BadOwnership':
+      return `bad tap ${e.field} ${e.input}: expected ${e.expected}`;
     case 'ModelNotSupported':
       return `link ${q(e.link)} is a ${e.kind} endpoint: model ${e.model} is not supported for it (supported: ${e.supported.join(', ') || 'none'})`;
     case 'PassThroughOnly':

@@ -169,3 +169,12 @@ test('MTU: a tap takes 68..65521, a macvtap 68..65535; outside that plan refuses
   const e = plan(endpoint('veth', { mtu: 65535 }), 'tcfilter');
   t.is(E.isLeft(e) ? describeNetmodelError(e.left) : '', 'link "eth0" has MTU 65535, but a tap takes 68 to 65521 (use model macvtap, or lower the link\'s MTU)');
 });
+
+test('tcfilter: owner and group go into the tap creation; other models and bad ids are refused', (t) => {
+  const e = endpoint('veth');
+  t.is(renderPlan(planned(e, 'tcfilter', { owner: 1000, group: 1001 }))[0], 'ip tuntap add dev tw7 mode tap vnet_hdr user 1000 group 1001');
+  const bad = plan(e, 'tcfilter', { owner: -1 });
+  t.true(E.isLeft(bad) && bad.left._tag === 'BadOwnership');
+  const mv = plan(e, 'macvtap', { group: 5 });
+  t.true(E.isLeft(mv) && mv.left._tag === 'BadOwnership');
+});

@@ -14,6 +14,12 @@ export interface PlanOptions {
   readonly tapName?: string;
   /** The netns's routes (from a scan): model macvtap removes and restores those via the link. */
   readonly routes?: readonly Route[];
+  /**
+   * tcfilter: uid/gid allowed to attach queues to the tap (rootless QEMU or
+   * DPDK). Only settable at creation; with both set the kernel wants both.
+   */
+  readonly owner?: number;
+  readonly group?: number;
 }
 
 /** Which models each endpoint kind accepts; absent kinds take none at all. */
@@ -115,9 +121,16 @@ interface Common {
   readonly mac: string;
   readonly tap: string;
   readonly queues: number;
+  readonly owner: number | undefined;
+  readonly group: number | undefined;
 }
 
-const tcfilterPhases = ({ link, tap, queues }: Common, alias: string): readonly Phase[] => {
+const ownership = (owner: number | undefined, group: number | undefined): Argv => [
+  ...(owner === undefined ? [] : ['user', String(owner)]),
+  ...(group === undefined ? [] : ['group', String(group)]),
+];
+
+const tcfilterPhases = ({ link, tap, queues, owner, group }: Common, alias: string): readonly Phase[] => {
   const L = link.name;
   const redirect = (from: string, to: string): Op =>
     op(
@@ -129,7 +142,7 @@ const tcfilterPhases = ({ link, tap, queues }: Common, alias: string): readonly 
     {
       tool: 'ip',
       ops: [
-        op(`create tap ${tap}`, ['tuntap', 'add', 'dev', tap, 'mode', 'tap', 'vnet_hdr', ...(queues > 1 ? ['multi_queue'] : [])], [['link', 'del', 'dev', tap]]),
+        op(`create tap ${tap}`, ['tuntap', 'add', 'dev', tap, 'mode', 'tap', 'vnet_hdr', ...(queues > 1 ? ['multi_queue'] : []), ...ownership(owner, group)], [['link', 'del', 'dev', tap]]),
         op(`record the attachment in ${tap}'s alias`, ['link', 'set', 'dev', tap, 'alias', alias]),
         op(`copy ${L}'s MTU to ${tap}`, ['link', 'set', 'dev', tap, 'mtu', String(link.mtu)]),
         op(`bring ${tap} up`, ['link', 'set', 'dev', tap, 'up']),
@@ -208,7 +221,16 @@ export const plan = (endpoint: Endpoint, model: Model, options: PlanOptions = {}
   const device = model === 'tcfilter' ? 'tap' : 'macvtap';
   const { min, max } = MTU_RANGE[device];
   if (!(Number.isInteger(link.mtu) && link.mtu >= min && link.mtu <= max)) return E.left({ _tag: 'MtuNotSupported', link: link.name, mtu: link.mtu, min, max, device });
-  const common: Common = { link, mac, tap: tap.right, queues: queues.right };
+  for (const field of ['owner', 'group'] as const) {
+    const id = options[field];
+    if (id !== undefined && !(Number.isInteger(id) && id >= 0 && id < 2 ** 32 - 1)) {
+      return E.left({ _tag: 'BadOwnership', field, input: id, expected: 'a uid/gid from 0 to 4294967294' });
+    }
+    if (id !== undefined && model !== 'tcfilter') {
+      return E.left({ _tag: 'BadOwnership', field, input: id, expected: `no ${field}: only model tcfilter creates a tap it can own` });
+    }
+  }
+  const common: Common = { link, mac, tap: tap.right, queues: queues.right, owner: options.owner, group: options.group };
   const routes = model === 'macvtap' ? restorableRoutes(options.routes ?? [], link.name) : [];
   const record: AttachRecord = {
     model,

@@ -54,23 +54,6 @@ const endpointOf = (link: Link): Endpoint => {
   return { kind, link, reason: 'CNI_IFNAME, made by the previous plugin in the chain', skipped: undefined };
 };
 
-/**
- * netmodel creates the tap without an owner; ownership can only be given at
- * creation (TUNSETIFF refuses an existing tap), so the create op gets
- * `user`/`group` words. Everything else, and the undo, is netmodel's plan.
- */
-export const withOwnership = (p: Plan, uid: number | undefined, gid: number | undefined): Plan => {
-  if (uid === undefined && gid === undefined) return p;
-  const words = [...(uid === undefined ? [] : ['user', String(uid)]), ...(gid === undefined ? [] : ['group', String(gid)])];
-  return {
-    ...p,
-    phases: p.phases.map((ph) => ({
-      ...ph,
-      ops: ph.ops.map((o) => (ph.tool === 'ip' && o.argv[0] === 'tuntap' && o.argv[1] === 'add' ? { ...o, argv: [...o.argv, ...words] } : o)),
-    })),
-  };
-};
-
 const prevResultNeeded = (cmd: string): CniError =>
   cniError(CODES.invalidConfig, `tc-redirect-tap is a chained plugin: ${cmd} needs prevResult`, 'put it after an interface plugin (ptp, bridge, macvlan...) in a conflist');
 
@@ -86,11 +69,16 @@ const add = async (ctx: Ctx<TcRedirectTapConf>): Outcome<Omit<Result, 'cniVersio
   if (E.isLeft(view)) return E.left(netmodelFailure(`cannot read ${ns.right.path}`, view.left));
   const link = view.right.links.find((l) => l.name === ifname);
   if (link === undefined) return E.left(cniError(CODES.linkNotFound, `CNI_IFNAME ${ifname} is not in ${ns.right.path}`, 'the previous plugin in the chain should have made it'));
-  const p = plan(endpointOf(link), 'tcfilter', args.right.name === undefined ? {} : { tapName: args.right.name });
+  const { name, uid, gid } = args.right;
+  const p = plan(endpointOf(link), 'tcfilter', {
+    ...(name === undefined ? {} : { tapName: name }),
+    ...(uid === undefined ? {} : { owner: uid }),
+    ...(gid === undefined ? {} : { group: gid }),
+  });
   if (E.isLeft(p)) return E.left(netmodelFailure(`cannot plan a tap for ${ifname}`, p.left));
   const tap = p.right.tapName;
   if (view.right.links.some((l) => l.name === tap)) return E.left(cniError(CODES.nameTaken, `${tap} already exists in ${ns.right.path}`, 'choose another TC_REDIRECT_TAP_NAME'));
-  const applied = await applyPlan(ns.right, withOwnership(p.right, args.right.uid, args.right.gid))();
+  const applied = await applyPlan(ns.right, p.right)();
   if (E.isLeft(applied)) return E.left(netmodelFailure(`wiring a tap to ${ifname} failed`, applied.left));
   const tapLink = await readLink(ns.right, tap);
   const tapMac = E.isRight(tapLink) ? tapLink.right?.mac : undefined;
