@@ -12,7 +12,7 @@
 // MAC (1); DEL and CHECK are netmodel's detach/check (2 reads, <=2 changes).
 import * as E from 'fp-ts/lib/Either.js';
 import type { Endpoint, Link } from '@tapwire/endpoints';
-import { applyPlan, check as netmodelCheck, describeNetmodelError, detach, plan, readNetns, type NetmodelError, type Plan } from '@tapwire/netmodel';
+import { applyPlan, check as netmodelCheck, describeNetmodelError, detach, plan, readNetns, type NetmodelError } from '@tapwire/netmodel';
 import type { NetnsHandle } from '@tapwire/sys';
 import { ipamGc, ipamStatus } from '../ipam.js';
 import { openNetns, requireNetns } from '../netns.js';
