@@ -182,9 +182,9 @@ const handRun = async (pod: Pod, dryArgv: readonly string[]): Promise<HandRun> =
   } finally {
     await stopQemu();
     if (links.length > 0) {
-      const undo = links.map(detachCommands);
-      for (const argv of undo.flatMap((c) => c.tc)) await execa('tc', ['-n', pod.name, ...argv], { reject: false });
-      for (const argv of undo.flatMap((c) => c.ip)) await execa('ip', ['-n', pod.name, ...argv], { reject: false });
+      const undo = detachCommands(links);
+      for (const argv of undo.tc) await execa('tc', ['-n', pod.name, ...argv], { reject: false });
+      for (const argv of undo.ip) await execa('ip', ['-n', pod.name, ...argv], { reject: false });
     }
     rmSync(workDir, { recursive: true, force: true });
   }

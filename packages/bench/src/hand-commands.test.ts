@@ -1,10 +1,13 @@
 // Baselines (b) and (c) must do exactly what tapwire does, or the comparison
-// means nothing: the hand-written commands are checked against netmodel's plan.
+// means nothing: the hand-written commands are checked against netmodel's
+// plan (attach) and against what detachAll reports it ran (detach).
 import test from 'ava';
 import * as E from 'fp-ts/lib/Either.js';
-import type { Endpoint, Link } from '@tapwire/endpoints';
-import { plan } from '@tapwire/netmodel';
-import { attachCommands, detachCommands } from './hand-commands.js';
+import { classify, scan, type Endpoint, type Link } from '@tapwire/endpoints';
+import { attachAll, DETACH_GROUP, detachAll, plan, renderCommand } from '@tapwire/netmodel';
+import { requireRoot } from '@tapwire/testkit';
+import { attachCommands, detachCommands, handTargets } from './hand-commands.js';
+import { makePod } from './pod.js';
 
 const link = (over: Partial<Link> = {}): Link => ({
   name: 'eth3',
@@ -45,6 +48,27 @@ for (const queues of [1, 2, 8]) {
   });
 }
 
-test('hand detach removes the link ingress qdisc and the tap', (t) => {
-  t.deepEqual(detachCommands(link()), { tc: [['qdisc', 'del', 'dev', 'eth3', 'ingress']], ip: [['link', 'del', 'dev', 'tw7']] });
+test('hand detach: one tap is deleted by name, several by moving them into the detach group', (t) => {
+  t.deepEqual(detachCommands([link()]), { tc: [['qdisc', 'del', 'dev', 'eth3', 'ingress']], ip: [['link', 'del', 'dev', 'tw7']] });
+  const g = String(DETACH_GROUP);
+  t.deepEqual(detachCommands([link(), link({ name: 'eth4', ifindex: 9 })]), {
+    tc: [['qdisc', 'del', 'dev', 'eth3', 'ingress'], ['qdisc', 'del', 'dev', 'eth4', 'ingress']],
+    ip: [['link', 'set', 'dev', 'tw7', 'group', g], ['link', 'set', 'dev', 'tw9', 'group', g], ['link', 'del', 'group', g]],
+  });
 });
+
+for (const links of [1, 3]) {
+  test.serial(`hand detach runs what detachAll runs, ${links} link(s)`, async (t) => {
+    if (!requireRoot(t)) return;
+    const pod = await makePod(links);
+    t.teardown(pod.dispose);
+    const snap = await scan(pod.ns)();
+    if (E.isLeft(snap)) return t.fail(JSON.stringify(snap.left));
+    const attached = await attachAll(pod.ns, classify(snap.right), 'tcfilter', { queues: 2 })();
+    if (E.isLeft(attached)) return t.fail(JSON.stringify(attached.left));
+    const detached = await detachAll(pod.ns)();
+    if (E.isLeft(detached)) return t.fail(JSON.stringify(detached.left));
+    const hand = detachCommands(handTargets(snap.right.links));
+    t.deepEqual([...detached.right.commands].sort(), [...hand.tc.map((a) => renderCommand('tc', a)), ...hand.ip.map((a) => renderCommand('ip', a))].sort());
+  });
+}

@@ -28,16 +28,16 @@ const batchInput = (lines: readonly Argv[]): string =>
     })
     .join('\n') + '\n';
 
-/** Runs every link's commands: tools in the given order, per link (b) or per tool (c). */
-const runAll = async (sh: Spawner, pod: Pod, style: HandStyle, perLink: readonly HandCommands[], toolOrder: readonly ('ip' | 'tc')[]): Promise<void> => {
+/** Runs command sets in order, tools in the given order within each: one process per command (b) or per tool (c). */
+const runAll = async (sh: Spawner, pod: Pod, style: HandStyle, sets: readonly HandCommands[], toolOrder: readonly ('ip' | 'tc')[]): Promise<void> => {
   if (style === 'batch') {
     for (const tool of toolOrder) {
-      const lines = perLink.flatMap((c) => c[tool]);
+      const lines = sets.flatMap((c) => c[tool]);
       if (lines.length > 0) await sh.run(tool, ['-n', pod.name, '-batch', '-'], batchInput(lines));
     }
     return;
   }
-  for (const c of perLink) for (const tool of toolOrder) for (const argv of c[tool]) await sh.run(tool, ['-n', pod.name, ...argv]);
+  for (const c of sets) for (const tool of toolOrder) for (const argv of c[tool]) await sh.run(tool, ['-n', pod.name, ...argv]);
 };
 
 export const byHand = async (pod: Pod, queues: number, style: HandStyle): Promise<MethodRun> => {
@@ -53,15 +53,15 @@ export const byHand = async (pod: Pod, queues: number, style: HandStyle): Promis
     clock.lap('attach');
     openAndCloseQueues(pod.ns, links.map((l) => ({ name: defaultTapName(l.ifindex), queues, multiQueue: queues > 1 })));
     clock.lap('fds');
-    await runAll(sh, pod, style, links.map(detachCommands), ['tc', 'ip']);
+    await runAll(sh, pod, style, [detachCommands(links)], ['tc', 'ip']);
     attached = false;
     clock.lap('detach');
   } finally {
     if (attached) {
       // Error path: remove whatever part was made, ignoring lines that fail.
-      const undo = links.map(detachCommands);
-      await spawner().run('tc', ['-n', pod.name, '-force', '-batch', '-'], batchInput(undo.flatMap((c) => c.tc))).catch(() => undefined);
-      await spawner().run('ip', ['-n', pod.name, '-force', '-batch', '-'], batchInput(undo.flatMap((c) => c.ip))).catch(() => undefined);
+      const undo = detachCommands(links);
+      await spawner().run('tc', ['-n', pod.name, '-force', '-batch', '-'], batchInput(undo.tc)).catch(() => undefined);
+      await spawner().run('ip', ['-n', pod.name, '-force', '-batch', '-'], batchInput(undo.ip)).catch(() => undefined);
     }
   }
   return clock.result();
