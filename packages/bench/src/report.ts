@@ -28,9 +28,20 @@ const scaleSection = (r: BenchResults): string => {
       e.spawns.batchFloor.total,
     ]),
   );
+  const range = (xs: readonly number[]): string => (xs.length === 0 ? 'n/a' : `${ms(Math.min(...xs))}-${ms(Math.max(...xs))}`);
   const phases = table(
-    ['links', 'method', ...PHASES.map((p) => `${p} ms`), 'total ms', ...PHASES.map((p) => `${p} spawns`)],
-    r.scale.flatMap((e) => METHODS.map((m) => [e.links, METHOD_LABELS[m], ...PHASES.map((p) => ms(e.phasesMs[m][p])), ms(e.phasesMs[m].total), ...PHASES.map((p) => e.spawns[m][p])])),
+    ['links', 'method', ...PHASES.map((p) => `${p} ms`), 'total ms', 'attach ms min-max', 'total ms min-max', ...PHASES.map((p) => `${p} spawns`)],
+    r.scale.flatMap((e) =>
+      METHODS.map((m) => [
+        e.links,
+        METHOD_LABELS[m],
+        ...PHASES.map((p) => ms(e.phasesMs[m][p])),
+        ms(e.phasesMs[m].total),
+        range(e.samplesMs[m].attach),
+        range(e.samplesMs[m].total),
+        ...PHASES.map((p) => e.spawns[m][p]),
+      ]),
+    ),
   );
   const unstable = r.scale.filter((e) => !e.spawnsStable).map((e) => e.links);
   return [
@@ -43,7 +54,7 @@ const scaleSection = (r: BenchResults): string => {
     '',
     summary,
     '',
-    'Per phase (ms, and process spawns per run):',
+    'Per phase (medians in ms, the spread over the runs, and process spawns per run):',
     '',
     phases,
     ...(unstable.length === 0 ? [] : ['', `Spawn counts differed between runs at ${unstable.join(', ')} links (the table shows medians).`]),
