@@ -4,14 +4,14 @@ import test from 'ava';
 import * as E from 'fp-ts/lib/Either.js';
 import { handArgv, handNetdev } from './boot-argv.js';
 import { parseFlags } from './flags.js';
-import type { ScaleEntry } from './scale.js';
+import { ORDERS, type ScaleEntry } from './scale.js';
 import { median, ratio } from './stats.js';
 import { renderScaleSvg } from './svg.js';
 import { targetsOf } from './targets.js';
 
 test('flags: defaults, pnpm\'s leading --, and bad input naming the flag', (t) => {
   const d = parseFlags([]);
-  t.true(E.isRight(d) && d.right.sizes.join(',') === '1,8,64,256' && d.right.runs === 5 && d.right.bootRuns === 3 && d.right.boot && d.right.cni && !d.right.json && !d.right.write);
+  t.true(E.isRight(d) && d.right.sizes.join(',') === '1,8,64,256' && d.right.runs === 6 && d.right.bootRuns === 3 && d.right.boot && d.right.cni && !d.right.json && !d.right.write);
   const f = parseFlags(['--', '--sizes', '1,8', '--runs', '2', '--no-boot', '--no-cni', '--json', '--write']);
   t.deepEqual(E.isRight(f) ? f.right : undefined, { sizes: [1, 8], runs: 2, bootRuns: 2, boot: false, cni: false, json: true, write: true, help: false });
   for (const [argv, flag] of [
@@ -82,4 +82,12 @@ test('chart: one SVG document with both panels and a legend entry per method', (
   t.is(svg.match(/<polyline /g)?.length, 6);
   t.true(svg.includes('sub &lt;&amp;&gt;'));
   t.false(/NaN|Infinity|undefined/.test(svg));
+});
+
+test('scale orders: all six orders, each method after each other one equally often', (t) => {
+  t.is(new Set(ORDERS.map((o) => o.join())).size, 6);
+  const follows = new Map<string, number>();
+  for (const o of ORDERS) for (let i = 1; i < o.length; i++) follows.set(`${o[i - 1]}>${o[i]}`, (follows.get(`${o[i - 1]}>${o[i]}`) ?? 0) + 1);
+  t.is(follows.size, 6);
+  t.true([...follows.values()].every((n) => n === 2));
 });
