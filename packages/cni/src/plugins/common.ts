@@ -2,7 +2,11 @@
 // way the reference plugins' ipam.ConfigureIface does, and error mapping.
 import * as E from 'fp-ts/lib/Either.js';
 import { decodeLinks, type Link } from '@tapwire/endpoints';
-import { describeSysError, runBatchJson, type NetnsHandle, type SysError } from '@tapwire/sys';
+import { describeSysError, runBatch, runBatchJson, type NetnsHandle, type SysError } from '@tapwire/sys';
+import { ipamDel } from '../ipam.js';
+import { openNetns } from '../netns.js';
+import type { Ctx } from '../skel.js';
+import type { NetConf } from '../spec/config.js';
 import { isUnicastMac } from '../spec/codecs.js';
 import { CODES, cniError, type CniError } from '../spec/errors.js';
 import type { Result } from '../spec/result.js';
@@ -71,4 +75,50 @@ export const addressesOf = (r: Result, index: number): string[] =>
 export const missingAddresses = (link: Link, expected: readonly string[]): string[] => {
   const have = new Set(link.addresses.map((a) => `${a.local}/${a.prefixlen}`));
   return expected.filter((a) => !have.has(a));
+};
+
+/**
+ * The ADD result of a plugin that puts one interface in the sandbox: the
+ * interface as the kernel has it (MAC, and MTU for 1.1.0), the IPAM plugin's
+ * addresses on it, its routes, and the config's DNS before IPAM's.
+ */
+export const oneInterfaceResult = (
+  ctx: Ctx<{ readonly dns?: Result['dns'] }>,
+  iface: { readonly name: string; readonly sandbox: string; readonly link: Link | undefined; readonly macFallback: string | undefined },
+  ipam: Result | undefined,
+): Omit<Result, 'cniVersion'> => ({
+  interfaces: [
+    {
+      name: iface.name,
+      mac: iface.link?.mac ?? iface.macFallback ?? '',
+      sandbox: iface.sandbox,
+      ...(ctx.version === '1.1.0' && iface.link !== undefined ? { mtu: iface.link.mtu } : {}),
+    },
+  ],
+  ips: (ipam?.ips ?? []).map((ip) => ({ ...ip, interface: 0 })),
+  ...(ipam?.routes === undefined ? {} : { routes: ipam.routes }),
+  dns: ctx.conf.dns ?? ipam?.dns ?? {},
+});
+
+/**
+ * DEL of a plugin-made link: release the lease, then delete CNI_IFNAME if it
+ * is of the kind the plugin makes. A missing netns or link is success (DEL is
+ * idempotent); a link of another kind is left alone and said so.
+ */
+export const deleteOwnLink = async (ctx: Ctx<NetConf>, kind: string, what: string): Promise<E.Either<CniError, void>> => {
+  const released = await ipamDel(ctx);
+  if (E.isLeft(released)) return released;
+  if (ctx.env.netns === undefined) return E.right(undefined);
+  const ns = openNetns(ctx.env.netns);
+  if (E.isLeft(ns) || ns.right === undefined) return E.right(undefined);
+  const ifname = ctx.env.ifname ?? '';
+  const link = await readLink(ns.right, ifname);
+  if (E.isLeft(link)) return link;
+  if (link.right === undefined) return E.right(undefined);
+  if (link.right.kind !== kind) {
+    ctx.log(`${ifname} in ${ns.right.path} is a ${link.right.kind ?? 'device'}, not ${what}: left alone`);
+    return E.right(undefined);
+  }
+  const r = await runBatch(ns.right, 'ip', [['link', 'del', 'dev', ifname]], { force: true })();
+  return E.isLeft(r) ? E.left(sysFailure(`deleting ${ifname} failed`, r.left)) : E.right(undefined);
 };

@@ -30,7 +30,7 @@ import { NetConf } from '../spec/config.js';
 import { validateIfname } from '../spec/env.js';
 import { CODES, cniError, type CniError } from '../spec/errors.js';
 import type { Result } from '../spec/result.js';
-import { addressesOf, addressingLines, interfaceIndex, missingAddresses, pickMac, readLink, sysFailure, type Argv } from './common.js';
+import { addressesOf, addressingLines, deleteOwnLink, interfaceIndex, missingAddresses, oneInterfaceResult, pickMac, readLink, sysFailure, type Argv } from './common.js';
 
 const LinkName = stringWhere("a link name (1-15 bytes, no '/', ':' or whitespace)", (s) => validateIfname(s) === undefined);
 export const MACVTAP_MODES = ['bridge', 'vepa', 'private', 'passthru'] as const;
@@ -158,31 +158,10 @@ const add = async (ctx: Ctx<MacvtapConf>): Outcome<Omit<Result, 'cniVersion'>> =
     const owned = chownCharDevice(ctx, link.ifindex);
     if (E.isLeft(owned)) ctx.log(owned.left.msg);
   }
-  return E.right({
-    interfaces: [{ name: ifname, mac: link?.mac ?? mac.right ?? '', sandbox: ns.right.path, ...(ctx.version === '1.1.0' && link !== undefined ? { mtu: link.mtu } : {}) }],
-    ips: (ipam?.ips ?? []).map((ip) => ({ ...ip, interface: 0 })),
-    ...(ipam?.routes === undefined ? {} : { routes: ipam.routes }),
-    dns: conf.dns ?? ipam?.dns ?? {},
-  });
+  return E.right(oneInterfaceResult(ctx, { name: ifname, sandbox: ns.right.path, link, macFallback: mac.right }, ipam));
 };
 
-const del = async (ctx: Ctx<MacvtapConf>): Outcome<void> => {
-  const released = await ipamDel(ctx);
-  if (E.isLeft(released)) return released;
-  if (ctx.env.netns === undefined) return E.right(undefined);
-  const ns = openNetns(ctx.env.netns);
-  if (E.isLeft(ns) || ns.right === undefined) return E.right(undefined);
-  const ifname = ctx.env.ifname ?? '';
-  const link = await readLink(ns.right, ifname);
-  if (E.isLeft(link)) return link;
-  if (link.right === undefined) return E.right(undefined);
-  if (link.right.kind !== 'macvtap') {
-    ctx.log(`${ifname} in ${ns.right.path} is a ${link.right.kind ?? 'device'}, not a macvtap: left alone`);
-    return E.right(undefined);
-  }
-  const r = await runBatch(ns.right, 'ip', [['link', 'del', 'dev', ifname]], { force: true })();
-  return E.isLeft(r) ? E.left(sysFailure(`deleting ${ifname} failed`, r.left)) : E.right(undefined);
-};
+const del = (ctx: Ctx<MacvtapConf>): Outcome<void> => deleteOwnLink(ctx, 'macvtap', 'a macvtap');
 
 const checkLink = (ctx: Ctx<MacvtapConf>, ns: NetnsHandle, l: Link, prev: Result): string[] => {
   const { conf, env } = ctx;
