@@ -4,32 +4,14 @@
 import test from 'ava';
 import * as E from 'fp-ts/lib/Either.js';
 import { classify, scan, type Endpoint, type Link } from '@tapwire/endpoints';
+import { testLink } from '@tapwire/endpoints/testing';
 import { attachAll, DETACH_GROUP, detachAll, plan, renderCommand } from '@tapwire/netmodel';
 import { requireRoot } from '@tapwire/testkit';
 import { attachCommands, detachCommands, handTargets } from './hand-commands.js';
 import { makePod } from './pod.js';
 
-const link = (over: Partial<Link> = {}): Link => ({
-  name: 'eth3',
-  ifindex: 7,
-  kind: 'veth',
-  kindData: {},
-  slaveKind: undefined,
-  linkType: 'ether',
-  mac: '02:00:00:00:00:07',
-  mtu: 1400,
-  txqlen: 1000,
-  flags: ['BROADCAST', 'MULTICAST', 'UP', 'LOWER_UP'],
-  operstate: 'UP',
-  parent: undefined,
-  master: undefined,
-  alias: undefined,
-  numTxQueues: 1,
-  numRxQueues: 1,
-  addresses: [{ family: 'inet', local: '10.100.3.2', prefixlen: 24, scope: 'global', broadcast: '10.100.3.255' }],
-  tun: undefined,
-  ...over,
-});
+// eth3 with ifindex 7: the expectations below name eth3 and its tap tw7.
+const link = (over: Partial<Link> = {}): Link => testLink({ name: 'eth3', ...over });
 
 for (const queues of [1, 2, 8]) {
   test(`hand commands equal netmodel's tcfilter plan, ${queues} queue(s)`, (t) => {

@@ -3,28 +3,7 @@ import fc from 'fast-check';
 import { classify, classifyLink, isPciBusInfo } from './classify.js';
 import { ENDPOINT_KINDS } from './endpoint.js';
 import type { Link, Snapshot } from './model.js';
-
-const link = (over: Partial<Link>): Link => ({
-  name: 'eth0',
-  ifindex: 2,
-  kind: 'veth',
-  kindData: {},
-  slaveKind: undefined,
-  linkType: 'ether',
-  mac: '02:00:00:00:00:01',
-  mtu: 1500,
-  txqlen: 1000,
-  flags: ['BROADCAST', 'MULTICAST', 'UP'],
-  operstate: 'UP',
-  parent: undefined,
-  master: undefined,
-  alias: undefined,
-  numTxQueues: 1,
-  numRxQueues: 1,
-  addresses: [{ family: 'inet', local: '10.0.0.2', prefixlen: 24, scope: 'global' }],
-  tun: undefined,
-  ...over,
-});
+import { arbLink, testLink as link } from './testing.js';
 
 const snap = (links: Link[], over: Partial<Snapshot> = {}): Snapshot => ({
   links,
@@ -108,38 +87,6 @@ test('a tap named by the caller is kind tap and attachable without addresses', (
 test('links tapwire made are skipped by name of their owner', (t) => {
   const l = link({ name: 'tw3', kind: 'tun', tun: tun('tap'), alias: 'tapwire:tcfilter:eth0' });
   t.regex(classifyLink(l, snap([l])).skipped ?? '', /made by tapwire/);
-});
-
-const arbLink: fc.Arbitrary<Link> = fc.record({
-  name: fc.string({ minLength: 1, maxLength: 15 }),
-  ifindex: fc.nat(),
-  kind: fc.option(fc.oneof(fc.constantFrom('veth', 'tun', 'macvlan', 'macvtap', 'ipvlan', 'vlan', 'bridge'), fc.string()), { nil: undefined }),
-  kindData: fc.dictionary(fc.string(), fc.jsonValue()),
-  slaveKind: fc.option(fc.string(), { nil: undefined }),
-  linkType: fc.constantFrom('ether', 'loopback', 'none', 'ipip'),
-  mac: fc.option(fc.string(), { nil: undefined }),
-  mtu: fc.nat(),
-  txqlen: fc.option(fc.nat(), { nil: undefined }),
-  flags: fc.array(fc.constantFrom('UP', 'LOOPBACK', 'BROADCAST', 'NOARP')),
-  operstate: fc.string(),
-  parent: fc.option(fc.record({ name: fc.option(fc.string(), { nil: undefined }), ifindex: fc.option(fc.nat(), { nil: undefined }), otherNetns: fc.boolean() }), { nil: undefined }),
-  master: fc.option(fc.string(), { nil: undefined }),
-  alias: fc.option(fc.string(), { nil: undefined }),
-  numTxQueues: fc.option(fc.nat(), { nil: undefined }),
-  numRxQueues: fc.option(fc.nat(), { nil: undefined }),
-  addresses: fc.array(fc.record({ family: fc.constantFrom('inet' as const, 'inet6' as const), local: fc.string(), prefixlen: fc.nat(128), scope: fc.string() })),
-  tun: fc.option(
-    fc.record({
-      mode: fc.constantFrom('tap' as const, 'tun' as const, 'unknown' as const),
-      multiQueue: fc.boolean(),
-      vnetHdr: fc.boolean(),
-      persist: fc.boolean(),
-      pi: fc.boolean(),
-      owner: fc.option(fc.nat(), { nil: undefined }),
-      group: fc.option(fc.nat(), { nil: undefined }),
-    }),
-    { nil: undefined },
-  ),
 });
 
 test('classification is total: any decoded link yields a typed, explained endpoint', (t) => {

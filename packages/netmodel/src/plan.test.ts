@@ -2,34 +2,13 @@
 import test from 'ava';
 import * as E from 'fp-ts/lib/Either.js';
 import type { Endpoint, Link, Route } from '@tapwire/endpoints';
+import { testLink as link } from '@tapwire/endpoints/testing';
 import { describeNetmodelError } from './errors.js';
 import { MAX_ALIAS_BYTES, type Model } from './model.js';
 import { parseQueues, validateTapName } from './names.js';
 import { lentMac, plan, type PlanOptions } from './plan.js';
 import { decodeRecord } from './record.js';
 import { renderPlan, renderUndo } from './render.js';
-
-const link = (over: Partial<Link> = {}): Link => ({
-  name: 'eth0',
-  ifindex: 7,
-  kind: 'veth',
-  kindData: {},
-  slaveKind: undefined,
-  linkType: 'ether',
-  mac: '52:54:00:12:34:56',
-  mtu: 1450,
-  txqlen: 1000,
-  flags: ['BROADCAST', 'MULTICAST', 'UP', 'LOWER_UP'],
-  operstate: 'UP',
-  parent: undefined,
-  master: undefined,
-  alias: undefined,
-  numTxQueues: 1,
-  numRxQueues: 1,
-  addresses: [{ family: 'inet', local: '10.0.0.2', prefixlen: 24, scope: 'global' }],
-  tun: undefined,
-  ...over,
-});
 
 const endpoint = (kind: Endpoint['kind'], over: Partial<Link> = {}, skipped?: string): Endpoint =>
   ({ kind, link: link(over), reason: 'test', skipped, multiQueue: false, vnetHdr: true, linkKind: 'x', pci: undefined, socket: '/s' }) as unknown as Endpoint;

@@ -5,6 +5,7 @@ import test from 'ava';
 import fc from 'fast-check';
 import * as E from 'fp-ts/lib/Either.js';
 import { ENDPOINT_KINDS, type Endpoint, type Link, type Route } from '@tapwire/endpoints';
+import { arbLink, maybe, realMac, word } from '@tapwire/endpoints/testing';
 import { describeNetmodelError, type PlanError } from '../errors.js';
 import { halfMadeDevices } from '../half-made.js';
 import { findAttachments } from '../inventory.js';
@@ -19,55 +20,6 @@ import { decodeFilters, decodeQdiscs } from '../tc-json.js';
 
 const RUNS = { numRuns: 2000 };
 const PLAN_ERROR_TAGS: readonly PlanError['_tag'][] = ['BadQueues', 'BadTapName', 'BadModel', 'ModelNotSupported', 'PassThroughOnly', 'NotAttachable', 'QueuesNotSupported', 'MtuNotSupported', 'AliasTooLong', 'NotEncodable'];
-
-const hex2 = fc.integer({ min: 0, max: 255 }).map((n) => n.toString(16).padStart(2, '0'));
-const realMac = fc.array(hex2, { minLength: 6, maxLength: 6 }).map((b) => b.join(':'));
-/** Mostly plausible, sometimes anything: both must be handled. */
-const maybe = <T>(plausible: fc.Arbitrary<T>, anything: fc.Arbitrary<T>): fc.Arbitrary<T> => fc.oneof({ weight: 4, arbitrary: plausible }, { weight: 1, arbitrary: anything });
-const word = fc.stringMatching(/^[a-z0-9.:/-]{1,12}$/);
-
-const arbAddress = fc.record(
-  {
-    family: fc.constantFrom('inet' as const, 'inet6' as const),
-    local: maybe(fc.ipV4(), fc.string()),
-    prefixlen: fc.nat(128),
-    scope: maybe(fc.constantFrom('global', 'link', 'host'), fc.string()),
-    broadcast: fc.option(maybe(fc.ipV4(), fc.string()), { nil: undefined }),
-  },
-  { requiredKeys: ['family', 'local', 'prefixlen', 'scope'] },
-);
-
-const arbLink: fc.Arbitrary<Link> = fc.record({
-  name: maybe(word, fc.string({ maxLength: 20 })),
-  ifindex: maybe(fc.integer({ min: 1, max: 100000 }), fc.integer()),
-  kind: fc.option(fc.oneof(fc.constantFrom('veth', 'tun', 'macvlan', 'macvtap', 'ipvlan', 'vlan'), fc.string()), { nil: undefined }),
-  kindData: fc.dictionary(fc.string(), fc.jsonValue()),
-  slaveKind: fc.option(fc.string(), { nil: undefined }),
-  linkType: fc.constantFrom('ether', 'loopback', 'none'),
-  mac: fc.option(maybe(realMac, fc.string()), { nil: undefined }),
-  mtu: maybe(fc.integer({ min: 68, max: 65535 }), fc.integer()),
-  txqlen: fc.option(fc.integer(), { nil: undefined }),
-  flags: fc.array(fc.constantFrom('UP', 'LOOPBACK', 'BROADCAST', 'LOWER_UP')),
-  operstate: fc.string(),
-  parent: fc.option(fc.record({ name: fc.option(fc.string(), { nil: undefined }), ifindex: fc.option(fc.nat(), { nil: undefined }), otherNetns: fc.boolean() }), { nil: undefined }),
-  master: fc.option(fc.string(), { nil: undefined }),
-  alias: fc.option(fc.oneof(fc.string(), fc.string().map((s) => `tapwire:${s}`)), { nil: undefined }),
-  numTxQueues: fc.option(fc.nat(), { nil: undefined }),
-  numRxQueues: fc.option(fc.nat(), { nil: undefined }),
-  addresses: fc.array(arbAddress, { maxLength: 6 }),
-  tun: fc.option(
-    fc.record({
-      mode: fc.constantFrom('tap' as const, 'tun' as const, 'unknown' as const),
-      multiQueue: fc.boolean(),
-      vnetHdr: fc.boolean(),
-      persist: fc.boolean(),
-      pi: fc.boolean(),
-      owner: fc.option(fc.nat(), { nil: undefined }),
-      group: fc.option(fc.nat(), { nil: undefined }),
-    }),
-    { nil: undefined },
-  ),
-});
 
 const arbEndpoint: fc.Arbitrary<Endpoint> = fc
   .record({
