@@ -120,7 +120,8 @@ test('20 pods of ADD/DEL leak no link (pod or host) and no lease', async (t) => 
     for (const [list, ifname] of [[chain, 'eth0'], [tapList, 'net1']] as const) {
       const pod: PodEnv = { containerId: `pod${i}`, netns: ns.path, ifname, path: [bin, REFERENCE_DIR] };
       const { result, steps } = await addList(list, pod);
-      for (const i of result?.interfaces ?? []) if (i.sandbox === undefined || i.sandbox === '') made.add(i.name);
+      const ifaces = (result?.['interfaces'] ?? []) as readonly { readonly name: string; readonly sandbox?: string }[];
+      for (const iface of ifaces) if (iface.sandbox === undefined || iface.sandbox === '') made.add(iface.name);
       if (steps.some((s) => s.exitCode !== 0)) t.fail(`pod ${i} ${list.name}: ${steps.map((s) => s.stdout).join('\n')}`);
       const del = await runList('DEL', list, pod, result);
       if (del.some((s) => s.exitCode !== 0)) t.fail(`pod ${i} ${list.name} DEL: ${del.map((s) => s.stdout).join('\n')}`);
