@@ -3,8 +3,8 @@
 import * as E from 'fp-ts/lib/Either.js';
 import { decodeLinks, type Link } from '@tapwire/endpoints';
 import { describeSysError, runBatch, runBatchJson, type NetnsHandle, type SysError } from '@tapwire/sys';
-import { ipamDel } from '../ipam.js';
-import { openNetns } from '../netns.js';
+import { ipamCheck, ipamDel } from '../ipam.js';
+import { openNetns, requireNetns } from '../netns.js';
 import type { Ctx } from '../skel.js';
 import type { NetConf } from '../spec/config.js';
 import { isUnicastMac } from '../spec/codecs.js';
@@ -121,4 +121,37 @@ export const deleteOwnLink = async (ctx: Ctx<NetConf>, kind: string, what: strin
   }
   const r = await runBatch(ns.right, 'ip', [['link', 'del', 'dev', ifname]], { force: true })();
   return E.isLeft(r) ? E.left(sysFailure(`deleting ${ifname} failed`, r.left)) : E.right(undefined);
+};
+
+/**
+ * CHECK of a plugin that put one link in the sandbox: prevResult is required,
+ * IPAM is checked, then the link must exist and still be what ADD made - the
+ * checks every such plugin shares (listed in prevResult, MAC, config MTU, up,
+ * addresses) plus the plugin's own (`own`).
+ */
+export const checkOwnLink = async <C extends NetConf & { readonly mtu?: number }>(
+  ctx: Ctx<C>,
+  own: (l: Link) => readonly string[],
+): Promise<E.Either<CniError, void>> => {
+  const { env, conf, prevResult } = ctx;
+  if (prevResult === undefined) return E.left(cniError(CODES.invalidConfig, 'CHECK needs prevResult (the result of ADD)'));
+  const ipamOk = await ipamCheck(ctx);
+  if (E.isLeft(ipamOk)) return ipamOk;
+  const ns = requireNetns(env.netns ?? '');
+  if (E.isLeft(ns)) return ns;
+  const ifname = env.ifname ?? '';
+  const link = await readLink(ns.right, ifname);
+  if (E.isLeft(link)) return link;
+  const l = link.right;
+  if (l === undefined) return E.left(cniError(CODES.checkFailed, `${ifname} is missing from ${ns.right.path}`));
+  const idx = interfaceIndex(prevResult, ifname, ns.right.path);
+  const problems: string[] = [...own(l)];
+  if (idx < 0) problems.push(`prevResult has no interface ${ifname} in ${ns.right.path}`);
+  const want = prevResult.interfaces?.[idx]?.mac;
+  if (want !== undefined && want !== l.mac) problems.push(`${ifname} has MAC ${l.mac ?? '-'}, prevResult says ${want}`);
+  if (conf.mtu !== undefined && conf.mtu !== l.mtu) problems.push(`${ifname} has MTU ${l.mtu}, the config says ${conf.mtu}`);
+  if (!l.flags.includes('UP')) problems.push(`${ifname} is down`);
+  const missing = idx < 0 ? [] : missingAddresses(l, addressesOf(prevResult, idx));
+  if (missing.length > 0) problems.push(`${ifname} lacks ${missing.join(', ')}`);
+  return problems.length === 0 ? E.right(undefined) : E.left(cniError(CODES.checkFailed, `${ifname} in ${ns.right.path} is not what ADD made`, problems.join('; ')));
 };

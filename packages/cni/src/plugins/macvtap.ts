@@ -21,16 +21,16 @@ import { randomBytes } from 'node:crypto';
 import * as E from 'fp-ts/lib/Either.js';
 import * as t from 'io-ts';
 import { decodeLinks, type Link } from '@tapwire/endpoints';
-import { encodeBatchLine, run, runBatch, runBatchJson, splitBatchJson, type NetnsHandle } from '@tapwire/sys';
-import { hasIpam, ipamAdd, ipamCheck, ipamDel, ipamGc, ipamStatus } from '../ipam.js';
-import { openNetns, requireNetns } from '../netns.js';
+import { encodeBatchLine, run, runBatch, splitBatchJson } from '@tapwire/sys';
+import { hasIpam, ipamAdd, ipamDel, ipamGc, ipamStatus } from '../ipam.js';
+import { requireNetns } from '../netns.js';
 import type { Ctx, Outcome, Plugin } from '../skel.js';
 import { Mtu, NonNegativeInt, stringWhere, UnicastMac } from '../spec/codecs.js';
 import { NetConf } from '../spec/config.js';
 import { validateIfname } from '../spec/env.js';
 import { CODES, cniError, type CniError } from '../spec/errors.js';
 import type { Result } from '../spec/result.js';
-import { addressesOf, addressingLines, deleteOwnLink, interfaceIndex, missingAddresses, oneInterfaceResult, pickMac, readLink, sysFailure, type Argv } from './common.js';
+import { addressingLines, checkOwnLink, deleteOwnLink, oneInterfaceResult, pickMac, sysFailure, type Argv } from './common.js';
 
 const LinkName = stringWhere("a link name (1-15 bytes, no '/', ':' or whitespace)", (s) => validateIfname(s) === undefined);
 export const MACVTAP_MODES = ['bridge', 'vepa', 'private', 'passthru'] as const;
@@ -163,37 +163,12 @@ const add = async (ctx: Ctx<MacvtapConf>): Outcome<Omit<Result, 'cniVersion'>> =
 
 const del = (ctx: Ctx<MacvtapConf>): Outcome<void> => deleteOwnLink(ctx, 'macvtap', 'a macvtap');
 
-const checkLink = (ctx: Ctx<MacvtapConf>, ns: NetnsHandle, l: Link, prev: Result): string[] => {
-  const { conf, env } = ctx;
-  const ifname = env.ifname ?? '';
-  const idx = interfaceIndex(prev, ifname, ns.path);
-  const problems: string[] = [];
-  if (l.kind !== 'macvtap') problems.push(`${ifname} is not a macvtap (kind ${l.kind ?? 'none'})`);
-  if (idx < 0) problems.push(`prevResult has no interface ${ifname} in ${ns.path}`);
-  const want = prev.interfaces?.[idx]?.mac;
-  if (want !== undefined && want !== l.mac) problems.push(`${ifname} has MAC ${l.mac ?? '-'}, prevResult says ${want}`);
-  if (conf.mtu !== undefined && conf.mtu !== l.mtu) problems.push(`${ifname} has MTU ${l.mtu}, the config says ${conf.mtu}`);
-  if (conf.promiscMode === true && !l.flags.includes('PROMISC')) problems.push(`${ifname} is not promiscuous`);
-  if (!l.flags.includes('UP')) problems.push(`${ifname} is down`);
-  const missing = idx < 0 ? [] : missingAddresses(l, addressesOf(prev, idx));
-  if (missing.length > 0) problems.push(`${ifname} lacks ${missing.join(', ')}`);
-  return problems;
-};
-
-const check = async (ctx: Ctx<MacvtapConf>): Outcome<void> => {
-  const { env, prevResult } = ctx;
-  if (prevResult === undefined) return E.left(cniError(CODES.invalidConfig, 'CHECK needs prevResult (the result of ADD)'));
-  const ipamOk = await ipamCheck(ctx);
-  if (E.isLeft(ipamOk)) return ipamOk;
-  const ns = requireNetns(env.netns ?? '');
-  if (E.isLeft(ns)) return ns;
-  const ifname = env.ifname ?? '';
-  const r = await runBatchJson(ns.right, [['addr', 'show', 'dev', ifname]])();
-  const ls = E.isRight(r) ? decodeLinks(r.right[0]) : undefined;
-  const l = ls !== undefined && E.isRight(ls) ? ls.right[0] : undefined;
-  if (l === undefined) return E.left(cniError(CODES.checkFailed, `${ifname} is missing from ${ns.right.path}`));
-  const problems = checkLink(ctx, ns.right, l, prevResult);
-  return problems.length === 0 ? E.right(undefined) : E.left(cniError(CODES.checkFailed, `${ifname} in ${ns.right.path} is not what ADD made`, problems.join('; ')));
+const check = (ctx: Ctx<MacvtapConf>): Outcome<void> => {
+  const ifname = ctx.env.ifname ?? '';
+  return checkOwnLink(ctx, (l) => [
+    ...(l.kind !== 'macvtap' ? [`${ifname} is not a macvtap (kind ${l.kind ?? 'none'})`] : []),
+    ...(ctx.conf.promiscMode === true && !l.flags.includes('PROMISC') ? [`${ifname} is not promiscuous`] : []),
+  ]);
 };
 
 export const macvtapPlugin: Plugin<MacvtapConf> = {

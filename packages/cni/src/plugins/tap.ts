@@ -12,15 +12,15 @@ import * as E from 'fp-ts/lib/Either.js';
 import * as t from 'io-ts';
 import { decodeLinks } from '@tapwire/endpoints';
 import { encodeBatchLine, run, runBatch, splitBatchJson, type NetnsHandle } from '@tapwire/sys';
-import { hasIpam, ipamAdd, ipamCheck, ipamDel, ipamGc, ipamStatus } from '../ipam.js';
-import { openNetns, requireNetns } from '../netns.js';
+import { hasIpam, ipamAdd, ipamDel, ipamGc, ipamStatus } from '../ipam.js';
+import { requireNetns } from '../netns.js';
 import type { Ctx, Outcome, Plugin } from '../skel.js';
 import { Mtu, NonNegativeInt, stringWhere, UnicastMac } from '../spec/codecs.js';
 import { NetConf } from '../spec/config.js';
 import { validateIfname } from '../spec/env.js';
 import { CODES, cniError } from '../spec/errors.js';
 import type { Result } from '../spec/result.js';
-import { addressesOf, addressingLines, deleteOwnLink, interfaceIndex, missingAddresses, oneInterfaceResult, pickMac, readLink, sysFailure, type Argv } from './common.js';
+import { addressingLines, checkOwnLink, deleteOwnLink, oneInterfaceResult, pickMac, sysFailure, type Argv } from './common.js';
 
 const LinkName = stringWhere("a link name (1-15 bytes, no '/', ':' or whitespace)", (s) => validateIfname(s) === undefined);
 
@@ -134,33 +134,18 @@ const add = async (ctx: Ctx<TapConf>): Outcome<Omit<Result, 'cniVersion'>> => {
 /** DEL: release the lease, then delete CNI_IFNAME if it is a tun/tap; a missing netns or link is fine. */
 const del = (ctx: Ctx<TapConf>): Outcome<void> => deleteOwnLink(ctx, 'tun', 'a tap');
 
-const check = async (ctx: Ctx<TapConf>): Outcome<void> => {
-  const { env, conf, prevResult } = ctx;
-  if (prevResult === undefined) return E.left(cniError(CODES.invalidConfig, 'CHECK needs prevResult (the result of ADD)'));
-  const ipamOk = await ipamCheck(ctx);
-  if (E.isLeft(ipamOk)) return ipamOk;
-  const ns = requireNetns(env.netns ?? '');
-  if (E.isLeft(ns)) return ns;
-  const ifname = env.ifname ?? '';
-  const link = await readLink(ns.right, ifname);
-  if (E.isLeft(link)) return link;
-  const l = link.right;
-  if (l === undefined) return E.left(cniError(CODES.checkFailed, `${ifname} is missing from ${ns.right.path}`));
-  const idx = interfaceIndex(prevResult, ifname, ns.right.path);
-  const problems: string[] = [];
-  if (l.tun?.mode !== 'tap') problems.push(`${ifname} is not a tap (kind ${l.kind ?? 'none'})`);
-  if (idx < 0) problems.push(`prevResult has no interface ${ifname} in ${ns.right.path}`);
-  const want = prevResult.interfaces?.[idx]?.mac;
-  if (want !== undefined && want !== l.mac) problems.push(`${ifname} has MAC ${l.mac ?? '-'}, prevResult says ${want}`);
-  if (conf.mtu !== undefined && conf.mtu !== l.mtu) problems.push(`${ifname} has MTU ${l.mtu}, the config says ${conf.mtu}`);
-  if ((conf.multiQueue === true) !== (l.tun?.multiQueue === true)) problems.push(`${ifname} multi_queue is ${String(l.tun?.multiQueue)}, the config says ${String(conf.multiQueue === true)}`);
-  if (conf.owner !== undefined && l.tun?.owner !== conf.owner) problems.push(`${ifname} is owned by ${String(l.tun?.owner)}, the config says ${conf.owner}`);
-  if (conf.group !== undefined && l.tun?.group !== conf.group) problems.push(`${ifname} has group ${String(l.tun?.group)}, the config says ${conf.group}`);
-  if (conf.bridge !== undefined && l.master !== conf.bridge) problems.push(`${ifname} is not enslaved to ${conf.bridge}`);
-  if (!l.flags.includes('UP')) problems.push(`${ifname} is down`);
-  const missing = idx < 0 ? [] : missingAddresses(l, addressesOf(prevResult, idx));
-  if (missing.length > 0) problems.push(`${ifname} lacks ${missing.join(', ')}`);
-  return problems.length === 0 ? E.right(undefined) : E.left(cniError(CODES.checkFailed, `${ifname} in ${ns.right.path} is not what ADD made`, problems.join('; ')));
+const check = (ctx: Ctx<TapConf>): Outcome<void> => {
+  const { conf } = ctx;
+  const ifname = ctx.env.ifname ?? '';
+  return checkOwnLink(ctx, (l) => [
+    ...(l.tun?.mode !== 'tap' ? [`${ifname} is not a tap (kind ${l.kind ?? 'none'})`] : []),
+    ...((conf.multiQueue === true) !== (l.tun?.multiQueue === true)
+      ? [`${ifname} multi_queue is ${String(l.tun?.multiQueue)}, the config says ${String(conf.multiQueue === true)}`]
+      : []),
+    ...(conf.owner !== undefined && l.tun?.owner !== conf.owner ? [`${ifname} is owned by ${String(l.tun?.owner)}, the config says ${conf.owner}`] : []),
+    ...(conf.group !== undefined && l.tun?.group !== conf.group ? [`${ifname} has group ${String(l.tun?.group)}, the config says ${conf.group}`] : []),
+    ...(conf.bridge !== undefined && l.master !== conf.bridge ? [`${ifname} is not enslaved to ${conf.bridge}`] : []),
+  ]);
 };
 
 export const tapPlugin: Plugin<TapConf> = {
