@@ -4,8 +4,11 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+# podman + runc: the tests drive our CNI plugins through Podman's CNI backend (crun 1.8
+# refuses this host's hybrid cgroups); dpdk-dev: dpdk-testpmd, a real vhost-user backend.
 APT_PACKAGES=(iproute2 util-linux ethtool kmod cpio gzip xz-utils busybox-static linux-image-amd64
-  qemu-system-x86 containernetworking-plugins python3)
+  qemu-system-x86 containernetworking-plugins python3
+  podman runc dpdk-dev)
 
 missing=()
 for p in "${APT_PACKAGES[@]}"; do
