@@ -1,0 +1,2 @@
+// The macvtap device plugin: see README (issue 11).
+export {};
