@@ -8,8 +8,12 @@ import { CODES, cniError, type CniError } from './spec/errors.js';
 
 const NSFS_MAGIC = 0x6e736673;
 
-/** right(undefined): the path is gone (DEL treats that as done). */
+/**
+ * right(undefined): the path is gone, or is no path at all (DEL, the only
+ * command that takes CNI_NETNS unchecked, treats both as done).
+ */
 export const openNetns = (path: string): E.Either<CniError, NetnsHandle | undefined> => {
+  if (!path.startsWith('/')) return E.right(undefined);
   let inode: number;
   try {
     inode = statSync(path).ino;

@@ -47,7 +47,7 @@ export const processIo = (): PluginIo => ({
     try {
       return readFileSync(0, 'utf8');
     } catch (e) {
-      // A closed or absent stdin reads as empty (VERSION needs nothing).
+      // A closed or absent stdin reads as empty (then it is not a config: code 6).
       const code = (e as NodeJS.ErrnoException).code;
       if (code === 'EOF' || code === 'EBADF' || code === 'ENXIO') return '';
       throw e;
@@ -70,15 +70,16 @@ export const runPlugin = async <C extends NetConf>(plugin: Plugin<C>, io: Plugin
     const env = readEnv(io.env);
     if (E.isLeft(env)) return fail(io, env.left, undefined);
     const command = env.right.command;
+    // VERSION answers from nothing but CNI_COMMAND (stdin only names the caller's version).
+    if (command === 'VERSION') {
+      io.out(JSON.stringify({ cniVersion: LATEST_VERSION, supportedVersions: SUPPORTED_VERSIONS }));
+      return 0;
+    }
     let stdin: string;
     try {
       stdin = io.stdin();
     } catch (e) {
       return fail(io, cniError(CODES.ioFailure, 'cannot read the network configuration from stdin', (e as Error).message), undefined);
-    }
-    if (command === 'VERSION') {
-      io.out(JSON.stringify({ cniVersion: LATEST_VERSION, supportedVersions: SUPPORTED_VERSIONS }));
-      return 0;
     }
     const decoded = decodeConfig(stdin, plugin.codec);
     if (E.isLeft(decoded)) return fail(io, decoded.left.error, decoded.left.version);

@@ -46,6 +46,45 @@ test('environment: each bad or missing variable is code 4', (t) => {
   t.is(codeOf({ CNI_COMMAND: 'STATUS' }), undefined);
 });
 
+/** What libcni's GetVersionInfo sets: dummies for plugins built on an old skel, the rest empty. */
+const LIBCNI_VERSION_PROBE = { CNI_COMMAND: 'VERSION', CNI_CONTAINERID: '', CNI_NETNS: 'dummy', CNI_IFNAME: 'dummy', CNI_ARGS: '', CNI_PATH: 'dummy' };
+
+test('environment: a variable the command does not take is neither read nor validated', (t) => {
+  const junk = { CNI_CONTAINERID: '-bad id', CNI_NETNS: 'dummy', CNI_IFNAME: 'a:b/c', CNI_ARGS: 'no-pair', CNI_PATH: 'dummy' };
+  t.is(codeOf(LIBCNI_VERSION_PROBE), undefined);
+  for (const cmd of ['VERSION', 'STATUS', 'GC']) {
+    const r = readEnv({ ...junk, CNI_COMMAND: cmd });
+    t.true(E.isRight(r), cmd);
+    if (E.isRight(r)) t.like(r.right, { containerId: undefined, netns: undefined, ifname: undefined }, cmd);
+    if (E.isRight(r)) t.is(r.right.args.size, 0, cmd);
+  }
+  // STATUS and GC keep CNI_PATH; VERSION takes nothing.
+  const status = readEnv({ ...junk, CNI_COMMAND: 'STATUS', CNI_PATH: '/a:/b' });
+  t.deepEqual(E.isRight(status) ? status.right.path : undefined, ['/a', '/b']);
+  const version = readEnv({ ...junk, CNI_COMMAND: 'VERSION', CNI_PATH: '/a' });
+  t.deepEqual(E.isRight(version) ? version.right.path : undefined, []);
+  // DEL takes CNI_NETNS as given (best-effort); ADD and CHECK need an absolute path.
+  t.is(codeOf(env({ CNI_COMMAND: 'DEL', CNI_NETNS: 'dummy' })), undefined);
+  t.is(codeOf(env({ CNI_COMMAND: 'CHECK', CNI_NETNS: 'dummy' })), CODES.invalidEnv);
+  // Where a command takes a variable, it is still validated.
+  t.is(codeOf(env({ CNI_COMMAND: 'DEL', CNI_IFNAME: 'a:b' })), CODES.invalidEnv);
+  t.is(codeOf(env({ CNI_COMMAND: 'DEL', CNI_ARGS: 'no-pair' })), CODES.invalidEnv);
+  t.is(codeOf(env({ CNI_COMMAND: 'DEL', CNI_CONTAINERID: undefined })), CODES.invalidEnv);
+});
+
+test('the skeleton answers libcni\'s VERSION probe with every supported version, whatever stdin holds', async (t) => {
+  for (const stdin of ['{"cniVersion":"1.0.0"}', '', 'not json']) {
+    const v = io(LIBCNI_VERSION_PROBE, stdin);
+    t.is(await runPlugin(tapPlugin, v), 0, stdin);
+    t.deepEqual(JSON.parse(v.outs[0] ?? ''), { cniVersion: '1.1.0', supportedVersions: ['0.3.1', '0.4.0', '1.0.0', '1.1.0'] });
+  }
+});
+
+test('DEL with a CNI_NETNS that is no path succeeds (nothing of ours can be there)', async (t) => {
+  const d = io(env({ CNI_COMMAND: 'DEL', CNI_NETNS: 'dummy' }), '{"cniVersion":"1.0.0","name":"n","type":"tap"}');
+  t.is(await runPlugin(tapPlugin, d), 0, d.outs.join('\n'));
+});
+
 test('CNI_ARGS are KEY=VALUE pairs separated by ;', (t) => {
   const r = parseCniArgs('IgnoreUnknown=1;K8S_POD_NAME=p;MAC=02:00:00:00:00:01;;EMPTY=');
   t.true(E.isRight(r));
