@@ -286,7 +286,7 @@ export const launchPod =
               : unready !== undefined
                 ? `QEMU was not ready on QMP (${unready})`
                 : `QEMU failed under KVM (${run.stderr.trim().split('\n').pop() ?? `exit ${run.exitCode ?? run.signal ?? '?'}`})`;
-          timer.fail('boot', `KVM: ${why}`);
+          timer.retry('boot', 'KVM unusable here: fell back to TCG');
           notes.push(`/dev/kvm opens but ${why}: fell back to TCG`);
           rememberKvm(true);
           continue;
