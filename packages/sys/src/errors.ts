@@ -35,7 +35,9 @@ export type SysError =
       readonly hint: string;
     }
   | { readonly _tag: 'TapBusy'; readonly netns: string; readonly name: string; readonly hint: string }
-  | { readonly _tag: 'DeviceMissing'; readonly path: string; readonly hint: string };
+  | { readonly _tag: 'DeviceMissing'; readonly path: string; readonly hint: string }
+  /** Another process holds the netns's tapwire lock (netns-lock.ts) and kept it past the timeout. */
+  | { readonly _tag: 'NetnsBusy'; readonly netns: string; readonly lockFile: string; readonly holder: string | undefined; readonly waitedMs: number };
 
 export const describeSysError = (e: SysError): string => {
   switch (e._tag) {
@@ -75,5 +77,7 @@ export const describeSysError = (e: SysError): string => {
       return `tap ${JSON.stringify(e.name)} in netns ${JSON.stringify(e.netns)} is busy: ${e.hint}`;
     case 'DeviceMissing':
       return `${e.path} does not exist: ${e.hint}`;
+    case 'NetnsBusy':
+      return `netns ${JSON.stringify(e.netns)} is busy: another tapwire process (${e.holder ?? 'holder unknown'}) is attaching or detaching there; waited ${e.waitedMs} ms for ${e.lockFile}`;
   }
 };

@@ -10,3 +10,7 @@ export { openVhostNet } from './vhost.js';
 export { closeFds } from './fds.js';
 export { encodeLinkName } from './ifreq.js';
 export { nsTypeOfFd } from './nstype.js';
+export type { TunIds } from './tun-ids.js';
+export { readTunIds } from './tun-ids.js';
+export type { NetnsLock, NetnsLockOptions } from './netns-lock.js';
+export { lockNetns, withNetnsLock, netnsLockFile, DEFAULT_LOCK_DIR, DEFAULT_LOCK_TIMEOUT_MS } from './netns-lock.js';

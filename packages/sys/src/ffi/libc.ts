@@ -19,6 +19,7 @@ interface Libc {
   readonly fsmount: NativeFn;
   readonly mknodat: NativeFn;
   readonly unlinkat: NativeFn;
+  readonly flock: NativeFn;
 }
 
 let loaded: E.Either<SysError, Libc> | undefined;
@@ -40,6 +41,8 @@ const load = (): E.Either<SysError, Libc> => {
       fsmount: lib.func('int fsmount(int fd, unsigned int flags, unsigned int attr_flags)'),
       mknodat: lib.func('int mknodat(int dirfd, const char *path, uint32_t mode, uint64_t dev)'),
       unlinkat: lib.func('int unlinkat(int dirfd, const char *path, int flags)'),
+      // Advisory whole-file locks that the kernel drops when the process dies (netns-lock.ts).
+      flock: lib.func('int flock(int fd, int operation)'),
     } as Libc);
   } catch (e) {
     return E.left({ _tag: 'FfiUnavailable', detail: e instanceof Error ? e.message : String(e) });
