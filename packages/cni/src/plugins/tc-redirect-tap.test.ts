@@ -55,10 +55,14 @@ for (const first of ['ptp', 'bridge'] as const) {
     const ifs = d.right.interfaces ?? [];
     const veth = ifs.findIndex((i) => i.name === 'eth0' && i.sandbox === ns.path);
     const tap = ifs.findIndex((i) => i.name === 'tap0' && i.sandbox === ns.path);
-    const vm = ifs.findIndex((i) => i.name === 'eth0' && i.sandbox === pod.containerId);
+    const vm = ifs.findIndex((i) => i.name === 'tap0' && i.sandbox === pod.containerId);
     t.true(veth >= 0 && tap > veth && vm > tap, JSON.stringify(ifs));
     t.is(ifs[vm]?.mac, ifs[veth]?.mac);
-    t.deepEqual(d.right.ips?.map((ip) => ip.interface), [vm]);
+    // As upstream: eth0 keeps its IP (runtimes read the pod's address there) and the VM interface gets a copy.
+    t.deepEqual(d.right.ips?.map((ip) => ip.interface), [veth, vm]);
+    t.is(d.right.ips?.[0]?.address, d.right.ips?.[1]?.address);
+    // CNI_IFNAME is listed once: runtimes key interfaces by name.
+    t.is(ifs.filter((i) => i.name === 'eth0').length, 1, JSON.stringify(ifs));
     const eth0 = JSON.parse(await sh(['ip', '-n', ns.name, '-j', 'link', 'show', 'dev', 'eth0'])) as { address: string }[];
     t.is(eth0[0]?.address, ifs[vm]?.mac);
     const tap0 = JSON.parse(await sh(['ip', '-n', ns.name, '-j', '-d', 'link', 'show', 'dev', 'tap0'])) as { address: string; linkinfo: { info_kind: string } }[];

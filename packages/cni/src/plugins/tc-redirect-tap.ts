@@ -1,8 +1,14 @@
 // The `tc-redirect-tap` plugin (as firecracker-go-sdk's): chained after an
 // interface plugin (ptp, bridge...), it gives CNI_IFNAME a tap wired to it by
-// netmodel's tcfilter model (ingress qdiscs + u32 mirred redirects both ways)
-// and reports the tap plus a VM pseudo-interface that carries CNI_IFNAME's MAC
-// and IPs: the VM's NIC takes them over.
+// netmodel's tcfilter model (ingress qdiscs + u32 mirred redirects both ways).
+//
+// The result is upstream's (awslabs/tc-redirect-tap, vmconf package docs):
+// prevResult unchanged - CNI_IFNAME keeps its IPs, which is where runtimes
+// look for the pod's address - plus the tap (sandbox = the netns) and a VM
+// pseudo-interface named after the tap with sandbox = CNI_CONTAINERID,
+// CNI_IFNAME's MAC and a copy of CNI_IFNAME's IPs: the VM's NIC takes them
+// over. CNI_IFNAME is thus listed once; the tap's name twice, told apart by
+// sandbox, which is how firecracker-go-sdk's vmconf pairs the two.
 //
 // CNI_ARGS: TC_REDIRECT_TAP_NAME (default netmodel's tw<ifindex>, unique per
 // netns, where firecracker says tap0), TC_REDIRECT_TAP_UID and _GID (the tap's
@@ -86,25 +92,28 @@ const add = async (ctx: Ctx<TcRedirectTapConf>): Outcome<Omit<Result, 'cniVersio
 };
 
 /**
- * prevResult plus the tap and the VM interface (CNI_IFNAME's name and MAC,
- * sandbox = the container id); IPs on CNI_IFNAME move to the VM interface.
+ * prevResult plus the tap and the VM pseudo-interface (the tap's name,
+ * sandbox = the container id, CNI_IFNAME's MAC); each IP on CNI_IFNAME is
+ * also given to the VM interface.
  */
 export const redirectResult = (prev: Result, ifname: string, ns: NetnsHandle, containerId: string, tap: ResultInterface, mac: string): Omit<Result, 'cniVersion'> => {
   const interfaces = [...(prev.interfaces ?? [])];
   const linkIdx = interfaces.findIndex((i) => i.name === ifname && i.sandbox === ns.path);
   interfaces.push(tap);
-  const vmIdx = interfaces.push({ name: ifname, mac, sandbox: containerId }) - 1;
+  const vmIdx = interfaces.push({ name: tap.name, mac, sandbox: containerId }) - 1;
+  const ips = prev.ips ?? [];
+  const onLink = linkIdx < 0 ? [] : ips.filter((ip) => ip.interface === linkIdx);
   return {
     interfaces,
-    ips: (prev.ips ?? []).map((ip) => (ip.interface !== undefined && ip.interface === linkIdx ? { ...ip, interface: vmIdx } : ip)),
+    ips: [...ips, ...onLink.map((ip) => ({ ...ip, interface: vmIdx }))],
     ...(prev.routes === undefined ? {} : { routes: prev.routes }),
     ...(prev.dns === undefined ? {} : { dns: prev.dns }),
   };
 };
 
-/** The tap named in a result: an interface in the netns other than CNI_IFNAME. */
-const tapFromResult = (r: Result | undefined, ifname: string, netns: string): string | undefined =>
-  r?.interfaces?.find((i) => i.sandbox === netns && i.name !== ifname)?.name;
+/** The tap named in a result: the VM interface's name (sandbox = the container id), else a netns interface other than CNI_IFNAME. */
+const tapFromResult = (r: Result | undefined, ifname: string, netns: string, containerId: string | undefined): string | undefined =>
+  r?.interfaces?.find((i) => containerId !== undefined && i.sandbox === containerId)?.name ?? r?.interfaces?.find((i) => i.sandbox === netns && i.name !== ifname)?.name;
 
 /** DEL: netmodel detach by CNI_IFNAME, then by the tap name when CNI_IFNAME is already gone. */
 const del = async (ctx: Ctx<TcRedirectTapConf>): Outcome<void> => {
@@ -117,7 +126,7 @@ const del = async (ctx: Ctx<TcRedirectTapConf>): Outcome<void> => {
   if (E.isLeft(r)) return E.left(netmodelFailure(`detaching the tap of ${ifname} failed`, r.left));
   if (r.right.detached.length > 0) return E.right(undefined);
   const args = tapArgs(env);
-  const tap = (E.isRight(args) ? args.right.name : undefined) ?? tapFromResult(ctx.prevResult, ifname, ns.right.path);
+  const tap = (E.isRight(args) ? args.right.name : undefined) ?? tapFromResult(ctx.prevResult, ifname, ns.right.path, env.containerId);
   if (tap === undefined) return E.right(undefined);
   const again = await detach(ns.right, tap)();
   return E.isLeft(again) ? E.left(netmodelFailure(`detaching ${tap} failed`, again.left)) : E.right(undefined);
@@ -136,8 +145,8 @@ const check = async (ctx: Ctx<TcRedirectTapConf>): Outcome<void> => {
   if (tap !== undefined && !(prevResult.interfaces ?? []).some((i) => i.name === tap && i.sandbox === ns.right.path)) {
     problems.push(`prevResult does not list the tap ${tap}`);
   }
-  const vm = (prevResult.interfaces ?? []).find((i) => i.name === ifname && i.sandbox === env.containerId);
-  if (vm === undefined) problems.push(`prevResult has no VM interface ${ifname} (sandbox ${env.containerId ?? ''})`);
+  const vm = (prevResult.interfaces ?? []).find((i) => i.name === tap && i.sandbox === env.containerId);
+  if (vm === undefined) problems.push(`prevResult has no VM interface ${tap ?? ifname} (sandbox ${env.containerId ?? ''})`);
   else if (vm.mac !== reports.right[0]?.attachment.guestMac) problems.push(`the VM interface's MAC ${vm.mac ?? '-'} is not ${ifname}'s ${reports.right[0]?.attachment.guestMac ?? '-'}`);
   return problems.length === 0 ? E.right(undefined) : E.left(cniError(CODES.checkFailed, `the tap of ${ifname} in ${ns.right.path} is not what ADD made`, problems.join('; ')));
 };
