@@ -10,9 +10,14 @@ import { parseOneNetnsArgs, scanOptionsOf, SCAN_OPTIONS, type Verb } from './ver
 
 export const LAUNCH_HELP = `tapwire launch <netns> [--model tcfilter|macvtap|none] [--queues N] [--vhost auto|on|off]
                [--ping ADDR]... [--accel auto|kvm|tcg] [--timeout D] [--dry-run] [--json]
+               [--vhost-user-dir DIR] [--tap NAME]...
   Attach every attachable endpoint, boot the guest with the queue fds, and
   with --ping exit 0 only if the guest reached every ADDR. Always detaches.
-  --dry-run prints the QEMU command line with its fd numbers and changes nothing.`;
+  --dry-run prints the QEMU command line with its fd numbers and changes nothing.
+  --vhost-user-dir DIR: a link is a vhost-user endpoint when a backend's socket
+    exists at DIR/vhostuser_<address>/vhu.sock for one of its addresses
+    (default /tmp); the guest NIC then gets --queues queues from that backend.
+  --tap NAME hands a tap over as is (kind "tap", model none).`;
 
 const VERB: Verb = { name: 'launch', help: LAUNCH_HELP };
 

@@ -22,6 +22,7 @@ export const renderQemuArgv = (spec: QemuSpec): E.Either<ArgsError, string[]> =>
         needsSharedMemory: spec.machine.needsSharedMemory === true || nicsNeedSharedMemory(spec.nics),
       }),
     ),
-    E.bind('nics', () => renderNicArgs(spec.nics)),
+    // After the machine, so an accelerator other than kvm/tcg is already refused.
+    E.bind('nics', () => renderNicArgs(spec.nics, spec.machine.accel)),
     E.map(({ machine, nics }) => [...machine, ...nics]),
   );

@@ -116,7 +116,7 @@ test('bad machine values are refused naming the field and what was expected', (t
   }
 });
 
-test('renderQemuArgv: machine then NICs; a vhost-user NIC turns shared memory on', (t) => {
+test('renderQemuArgv: machine then NICs; a vhost-user NIC turns shared memory on and, under the machine\'s TCG, INTx', (t) => {
   const { needsSharedMemory: _, ...machine } = spec;
   const r = renderQemuArgv({
     machine,
@@ -137,7 +137,7 @@ test('renderQemuArgv: machine then NICs; a vhost-user NIC turns shared memory on
       '-device', 'virtio-net-pci,netdev=net0,mac=52:54:00:00:00:01,romfile=',
       '-chardev', 'socket,id=chr-vu0,path=/run/vu.sock',
       '-netdev', 'vhost-user,id=vu0,chardev=chr-vu0',
-      '-device', 'virtio-net-pci,netdev=vu0,mac=52:54:00:00:00:02,romfile=',
+      '-device', 'virtio-net-pci,netdev=vu0,mac=52:54:00:00:00:02,romfile=,vectors=0',
     ]),
   );
 });
@@ -148,6 +148,16 @@ test('renderQemuArgv: shared memory once for several vhost-user NICs, off withou
   t.is(count(renderQemuArgv({ machine: spec, nics: [vu('a', '52:54:00:00:00:01'), vu('b', '52:54:00:00:00:02')] })), 1);
   t.is(count(renderQemuArgv({ machine: spec, nics: [] })), 0);
   t.is(count(renderQemuArgv({ machine: { ...spec, needsSharedMemory: true }, nics: [] })), 1);
+});
+
+test('renderQemuArgv renders the NICs for the machine\'s accelerator', (t) => {
+  const nics = [{ kind: 'vhost-user' as const, id: 'vu0', mac: '52:54:00:00:00:02', socket: '/run/vu.sock', queues: 2 }];
+  const device = (accel: 'kvm' | 'tcg'): string | undefined => {
+    const r = renderQemuArgv({ machine: { ...spec, accel }, nics });
+    return E.isRight(r) ? r.right[r.right.length - 1] : undefined;
+  };
+  t.is(device('kvm'), 'virtio-net-pci,netdev=vu0,mac=52:54:00:00:00:02,romfile=,mq=on,vectors=6');
+  t.is(device('tcg'), 'virtio-net-pci,netdev=vu0,mac=52:54:00:00:00:02,romfile=,mq=on,vectors=0');
 });
 
 test('renderQemuArgv reports the machine error before NIC errors', (t) => {

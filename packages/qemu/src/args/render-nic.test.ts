@@ -3,7 +3,7 @@ import test from 'ava';
 import * as E from 'fp-ts/lib/Either.js';
 import { describeArgsError, type ArgsError } from './errors.js';
 import type { Nic, TapNic } from './nic.js';
-import { renderNicArgs } from './render-nic.js';
+import { interruptsFor, renderNicArgs, type Accel } from './render-nic.js';
 
 const MAC = '52:54:00:12:34:56';
 const tap = (over: Partial<TapNic> = {}): TapNic => ({
@@ -16,13 +16,14 @@ const tap = (over: Partial<TapNic> = {}): TapNic => ({
   ...over,
 });
 
-const rendered = (nics: readonly Nic[]): string[] => {
-  const r = renderNicArgs(nics);
+/** Under KVM unless a test is about TCG: every device keeps MSI-X there. */
+const rendered = (nics: readonly Nic[], accel: Accel = 'kvm'): string[] => {
+  const r = renderNicArgs(nics, accel);
   if (E.isLeft(r)) throw new Error(`expected args, got ${describeArgsError(r.left)}`);
   return r.right;
 };
 const refused = (nics: readonly Nic[]): ArgsError => {
-  const r = renderNicArgs(nics);
+  const r = renderNicArgs(nics, 'kvm');
   if (E.isRight(r)) throw new Error(`expected an error, got ${JSON.stringify(r.right)}`);
   return r.left;
 };
@@ -106,6 +107,27 @@ test('vhost-user with four queues: queues=4 and mq with 10 vectors', (t) => {
     '-device',
     'virtio-net-pci,netdev=vu0,mac=52:54:00:12:34:56,romfile=,mq=on,vectors=10',
   ]);
+});
+
+test('only a vhost backend under TCG loses MSI-X (QEMU 7.2 crashes unmasking a vector without KVM irqfds)', (t) => {
+  t.is(interruptsFor('tcg', true), 'intx');
+  t.is(interruptsFor('tcg', false), 'msix');
+  t.is(interruptsFor('kvm', true), 'msix');
+  t.is(interruptsFor('kvm', false), 'msix');
+});
+
+test('vhost-user under TCG: vectors=0 with one queue, and instead of 2N+2 with mq; KVM keeps MSI-X', (t) => {
+  const vu = (queues: number): Nic => ({ kind: 'vhost-user', id: 'vu0', mac: MAC, socket: '/run/vu/vu0.sock', queues });
+  t.is(rendered([vu(1)], 'tcg')[5], 'virtio-net-pci,netdev=vu0,mac=52:54:00:12:34:56,romfile=,vectors=0');
+  t.is(rendered([vu(2)], 'tcg')[5], 'virtio-net-pci,netdev=vu0,mac=52:54:00:12:34:56,romfile=,mq=on,vectors=0');
+  t.is(rendered([vu(2)], 'kvm')[5], 'virtio-net-pci,netdev=vu0,mac=52:54:00:12:34:56,romfile=,mq=on,vectors=6');
+  t.deepEqual(rendered([vu(2)], 'tcg').slice(0, 4), rendered([vu(2)], 'kvm').slice(0, 4), 'chardev and netdev do not depend on the accelerator');
+});
+
+test('a tap under TCG keeps MSI-X without vhost and gets vectors=0 with vhost fds', (t) => {
+  t.is(rendered([tap({ queueFds: [3, 4] })], 'tcg')[3], 'virtio-net-pci,netdev=net0,mac=52:54:00:12:34:56,romfile=,mq=on,vectors=6');
+  t.is(rendered([tap({ queueFds: [3, 4], vhostFds: [5, 6] })], 'tcg')[3], 'virtio-net-pci,netdev=net0,mac=52:54:00:12:34:56,romfile=,mq=on,vectors=0');
+  t.is(rendered([tap({ vhostFds: [4], mtu: 9000 })], 'tcg')[3], 'virtio-net-pci,netdev=net0,mac=52:54:00:12:34:56,romfile=,vectors=0,host_mtu=9000');
 });
 
 test('a comma in a vhost-user socket path is doubled', (t) => {

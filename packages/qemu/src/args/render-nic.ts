@@ -10,17 +10,29 @@ import { checkBdf, checkFd, checkId, checkMac, checkMtu, checkIntInRange, checkS
 const DEFAULT_MTU = 1500;
 const nicSubject = (id: string): string => `nic ${JSON.stringify(id)}`;
 
+export type Accel = 'kvm' | 'tcg';
+
 /**
- * virtio-net-pci with the option ROM off (no PXE, and no ROM file needed).
- * Multiqueue needs one MSI-X vector per rx and tx queue, plus config and control.
+ * How a virtio-net-pci device interrupts the guest. MSI-X (one vector per rx
+ * and tx queue, plus config and control) unless a vhost backend serves the
+ * rings under TCG: QEMU 7.2 then dies with SIGSEGV as soon as the guest
+ * unmasks a vector, because that path (virtio_pci_set_guest_notifiers, the
+ * same for vhost-user and vhost-net) uses an irqfd only KVM allocates.
+ * vectors=0 leaves the device on legacy INTx, which works, multiqueue too.
  */
-const virtioNetDevice = (id: string, mac: string, queues: number, mtu: number): string[] => {
+export type Interrupts = 'msix' | 'intx';
+export const interruptsFor = (accel: Accel, vhostBackend: boolean): Interrupts => (accel === 'tcg' && vhostBackend ? 'intx' : 'msix');
+
+/** virtio-net-pci with the option ROM off (no PXE, and no ROM file needed). */
+const virtioNetDevice = (id: string, mac: string, queues: number, mtu: number, interrupts: Interrupts): string[] => {
   const pairs: [string, string][] = [
     ['netdev', id],
     ['mac', mac],
     ['romfile', ''],
   ];
-  if (queues > 1) pairs.push(['mq', 'on'], ['vectors', String(2 * queues + 2)]);
+  if (queues > 1) pairs.push(['mq', 'on']);
+  if (interrupts === 'intx') pairs.push(['vectors', '0']);
+  else if (queues > 1) pairs.push(['vectors', String(2 * queues + 2)]);
   if (mtu !== DEFAULT_MTU) pairs.push(['host_mtu', String(mtu)]);
   return ['-device', optString('virtio-net-pci', pairs)];
 };
@@ -33,7 +45,7 @@ const checkFds = (subject: string, field: string, fds: readonly number[]): E.Eit
  * script= and downscript= next to them: none is ever rendered. One queue uses
  * the singular fd=/vhostfd= forms.
  */
-const renderTap = (nic: TapNic, subject: string): E.Either<ArgsError, string[]> =>
+const renderTap = (nic: TapNic, subject: string, accel: Accel): E.Either<ArgsError, string[]> =>
   pipe(
     E.Do,
     E.bind('mac', () => checkMac(subject, nic.mac)),
@@ -53,12 +65,12 @@ const renderTap = (nic: TapNic, subject: string): E.Either<ArgsError, string[]> 
       const pairs: [string, string][] = [['id', nic.id], single ? ['fd', String(queueFds[0])] : ['fds', queueFds.join(':')]];
       if (vhostFds.length === 0) pairs.push(['vhost', 'off']);
       else pairs.push(['vhost', 'on'], single ? ['vhostfd', String(vhostFds[0])] : ['vhostfds', vhostFds.join(':')]);
-      return ['-netdev', optString('tap', pairs), ...virtioNetDevice(nic.id, mac, queueFds.length, mtu)];
+      return ['-netdev', optString('tap', pairs), ...virtioNetDevice(nic.id, mac, queueFds.length, mtu, interruptsFor(accel, vhostFds.length > 0))];
     }),
   );
 
 /** QEMU is the vhost-user client: it connects to the backend's socket. */
-const renderVhostUser = (nic: VhostUserNic, subject: string): E.Either<ArgsError, string[]> =>
+const renderVhostUser = (nic: VhostUserNic, subject: string, accel: Accel): E.Either<ArgsError, string[]> =>
   pipe(
     E.Do,
     E.bind('mac', () => checkMac(subject, nic.mac)),
@@ -79,7 +91,7 @@ const renderVhostUser = (nic: VhostUserNic, subject: string): E.Either<ArgsError
         ]),
         '-netdev',
         optString('vhost-user', netdev),
-        ...virtioNetDevice(nic.id, mac, queues, DEFAULT_MTU),
+        ...virtioNetDevice(nic.id, mac, queues, DEFAULT_MTU, interruptsFor(accel, true)),
       ];
     }),
   );
@@ -95,13 +107,13 @@ const renderVfio = (nic: VfioNic, subject: string): E.Either<ArgsError, string[]
     ),
   );
 
-const renderOne = (nic: Nic, subject: string): E.Either<ArgsError, string[]> => {
+const renderOne = (nic: Nic, subject: string, accel: Accel): E.Either<ArgsError, string[]> => {
   switch (nic.kind) {
     case 'tap':
     case 'macvtap':
-      return renderTap(nic, subject);
+      return renderTap(nic, subject, accel);
     case 'vhost-user':
-      return renderVhostUser(nic, subject);
+      return renderVhostUser(nic, subject, accel);
     case 'vfio':
       return renderVfio(nic, subject);
   }
@@ -141,14 +153,17 @@ const checkUnique = (nics: readonly Nic[]): E.Either<ArgsError, void> => {
   return E.right(undefined);
 };
 
-/** The NIC arguments in NIC order; the first bad value stops rendering. */
-export const renderNicArgs = (nics: readonly Nic[]): E.Either<ArgsError, string[]> =>
+/**
+ * The NIC arguments in NIC order; the first bad value stops rendering. The
+ * accelerator is the one this QEMU will run with: devices differ by it.
+ */
+export const renderNicArgs = (nics: readonly Nic[], accel: Accel): E.Either<ArgsError, string[]> =>
   pipe(
     E.sequenceArray(
       nics.map((nic, i) =>
         pipe(
           checkId(`nic #${i}`, nic.id),
-          E.chain((id) => renderOne(nic, nicSubject(id))),
+          E.chain((id) => renderOne(nic, nicSubject(id), accel)),
         ),
       ),
     ),

@@ -17,7 +17,7 @@ import { spawnVm, type VmRun } from '../launch/spawn-vm.js';
 import { accelPlan, KVM_PROGRESS_MS, rememberKvm, type AccelChoice } from './accel.js';
 import type { LaunchError } from './errors.js';
 import { guestConfigFor } from './guest-config.js';
-import { fdNeeds, guestMacOf, mtuOf, qemuNics, type VmNic } from './nics.js';
+import { fdNeeds, guestMacOf, interruptNote, mtuOf, qemuNics, queueNotes, vcpusFor, vmNicsOf, type VmNic } from './nics.js';
 import { stageTimer, type StageEvent, type StageRecord } from './stages.js';
 
 export const QEMU_BINARY = 'qemu-system-x86_64';
@@ -61,15 +61,6 @@ export interface LaunchResult {
   readonly ok: boolean;
   readonly interrupted: boolean;
 }
-
-const vmNicsOf = (endpoints: readonly Endpoint[], attachments: readonly Attachment[], queues: number): VmNic[] =>
-  endpoints.flatMap((e): VmNic[] => {
-    if (e.skipped !== undefined) return [];
-    if (e.kind === 'physical') return [{ kind: 'vfio', endpoint: e }];
-    if (e.kind === 'vhost-user') return [{ kind: 'vhost-user', endpoint: e, queues }];
-    const a = attachments.find((x) => x.link === e.link.name);
-    return a === undefined ? [] : [{ kind: 'attached', endpoint: e, attachment: a }];
-  });
 
 /** Plans stand in for attachments in a dry run: same names, queues and MACs, nothing made. */
 const plannedAttachments = (endpoints: readonly Endpoint[], model: Model, queues: number): E.Either<LaunchError, Attachment[]> => {
@@ -165,6 +156,7 @@ export const launchPod =
       timer.ok('attach', attachments.map((a) => `${a.link} -> ${a.tapName} (${a.model}, ${a.queues}q)`).join(', ') || 'nothing to attach');
 
       const nics = vmNicsOf(endpoints, attachments, o.queues);
+      notes.push(...queueNotes(nics));
       const positions = assignFdPositions(fdNeeds(nics, vhost));
       if (E.isLeft(positions)) return E.left(positions.left);
       const guestConfig = guestConfigFor(
@@ -179,11 +171,12 @@ export const launchPod =
       if (note !== undefined) notes.push(note);
 
       const argvFor = (accel: 'kvm' | 'tcg') =>
+        // The accelerator shapes the devices too (see interruptsFor), so every attempt renders its own.
         renderQemuArgv({
           machine: {
             accel,
             memMiB: o.memMiB ?? 256,
-            cpus: Math.min(Math.max(...nics.map((n) => (n.kind === 'attached' ? n.attachment.queues : 1)), 1), 4),
+            cpus: vcpusFor(nics),
             // The uncompressed kernel boots seconds faster under TCG (no in-guest decompression).
             kernel: image.kernelElf ?? image.kernel,
             initrd: image.initrd,
@@ -194,7 +187,13 @@ export const launchPod =
           nics: qemuNics(nics, positions.right),
         });
 
+      const noteInterrupts = (accel: 'kvm' | 'tcg'): void => {
+        const n = interruptNote(nics, accel, vhost);
+        if (n !== undefined && !notes.includes(n)) notes.push(n);
+      };
+
       if (o.dryRun) {
+        noteInterrupts(order[0] ?? 'tcg');
         const argv = argvFor(order[0] ?? 'tcg');
         if (E.isLeft(argv)) return E.left(argv.left);
         const passed = nics.flatMap((n, i) =>
@@ -219,6 +218,7 @@ export const launchPod =
         if (E.isLeft(opened)) return fail(opened.left, 'fds');
         timer.ok('fds', `${opened.right.fds.length} fds`);
         const argv = argvFor(accel);
+        noteInterrupts(accel);
         if (E.isLeft(argv)) {
           closeFds(opened.right.fds);
           return E.left(argv.left);
