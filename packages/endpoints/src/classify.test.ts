@@ -12,10 +12,11 @@ const snap = (links: Link[], over: Partial<Snapshot> = {}): Snapshot => ({
   drivers: {},
   pci: {},
   vhostUserSockets: {},
+  tunIds: {},
   ...over,
 });
 
-const tun = (mode: 'tap' | 'tun', multiQueue = false) => ({ mode, multiQueue, vnetHdr: true, persist: true, pi: false, owner: undefined, group: undefined });
+const tun = (mode: 'tap' | 'tun', multiQueue = false) => ({ mode, multiQueue, vnetHdr: true, persist: true, pi: false });
 
 test('PCI bus-info has three colon-separated parts', (t) => {
   t.true(isPciBusInfo('0000:00:03.0'));
@@ -32,6 +33,7 @@ test('rules apply in order: loopback, physical, vhost-user, then kind', (t) => {
     drivers: { ens3: { driver: 'virtio_net', busInfo: '0000:00:03.0' }, lo: { driver: 'x', busInfo: '0000:00:04.0' } },
     pci: { '0000:00:03.0': { vendor: '0x1af4', device: '0x1000', boundDriver: 'virtio-pci' } },
     vhostUserSockets: { vhu0: '/tmp/vhostuser_10.0.0.2/vhu.sock', ens3: '/tmp/x' },
+    tunIds: {},
   });
   const [a, b, c] = classify(s);
   t.is(a?.kind, 'loopback');

@@ -19,7 +19,7 @@ export const TAPWIRE_ALIAS_PREFIX = 'tapwire:';
 
 type Kinded = Pick<Endpoint, 'kind' | 'reason'> & Partial<Endpoint>;
 
-const byKind = (link: Link): Endpoint | Kinded => {
+const byKind = (link: Link, snap: Snapshot): Endpoint | Kinded => {
   const reason = (what: string) => `link kind ${JSON.stringify(link.kind)}: ${what}`;
   switch (link.kind) {
     case undefined:
@@ -37,10 +37,13 @@ const byKind = (link: Link): Endpoint | Kinded => {
     case 'tun': {
       const tun = link.tun;
       if (tun?.mode === 'tap') {
+        const ids = snap.tunIds[link.name];
         return {
           kind: 'tuntap',
           multiQueue: tun.multiQueue,
           vnetHdr: tun.vnetHdr,
+          owner: ids?.owner,
+          group: ids?.group,
           reason: reason(`tap mode${tun.multiQueue ? ', multi-queue' : ''}${tun.vnetHdr ? ', vnet_hdr' : ''}`),
         } as Kinded;
       }
@@ -91,7 +94,7 @@ export const classifyLink = (link: Link, snap: Snapshot, opts: ClassifyOptions =
   if (link.flags.includes('LOOPBACK') || link.linkType === 'loopback') {
     e = { kind: 'loopback', reason: 'loopback device' };
   } else {
-    e = physical(link, snap) ?? vhostUser(link, snap) ?? byKind(link);
+    e = physical(link, snap) ?? vhostUser(link, snap) ?? byKind(link, snap);
   }
   if (wantTap) {
     if (e.kind === 'tuntap') {

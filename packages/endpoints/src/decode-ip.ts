@@ -80,8 +80,6 @@ const decodeJson = <A>(input: string, codec: t.Type<A, unknown, unknown>, text: 
 };
 
 const bool = (v: unknown): boolean => v === true;
-const idOf = (v: unknown): number | undefined =>
-  typeof v === 'number' ? v : typeof v === 'string' && v === 'root' ? 0 : typeof v === 'string' && /^\d+$/.test(v) ? Number(v) : undefined;
 
 const tunInfo = (data: Readonly<Record<string, unknown>>): TunInfo => ({
   mode: data['type'] === 'tap' ? 'tap' : data['type'] === 'tun' ? 'tun' : 'unknown',
@@ -89,8 +87,6 @@ const tunInfo = (data: Readonly<Record<string, unknown>>): TunInfo => ({
   vnetHdr: bool(data['vnet_hdr']),
   persist: bool(data['persist']),
   pi: bool(data['pi']),
-  owner: idOf(data['user']),
-  group: idOf(data['group']),
 });
 
 const toAddress = (a: t.TypeOf<typeof IpAddrInfo>): Address[] =>
@@ -115,7 +111,9 @@ export const toLink = (l: IpLink): Link => {
     txqlen: l.txqlen,
     flags: l.flags,
     operstate: l.operstate ?? 'UNKNOWN',
-    parent: hasParent ? { name: parentName, ifindex: l.link_index, otherNetns: l.link_netnsid !== undefined } : undefined,
+    parent: hasParent
+      ? { name: parentName, ifindex: l.link_index, otherNetns: l.link_netnsid !== undefined, ...(l.link_netnsid === undefined ? {} : { netnsid: l.link_netnsid }) }
+      : undefined,
     master: l.master,
     alias: l.ifalias,
     numTxQueues: l.num_tx_queues,

@@ -35,7 +35,14 @@ interface Common {
 export type Endpoint =
   | (Common & { readonly kind: 'physical'; readonly pci: Pci })
   | (Common & { readonly kind: 'vhost-user'; readonly socket: string })
-  | (Common & { readonly kind: 'tuntap' | 'tap'; readonly multiQueue: boolean; readonly vnetHdr: boolean })
+  | (Common & {
+      readonly kind: 'tuntap' | 'tap';
+      readonly multiQueue: boolean;
+      readonly vnetHdr: boolean;
+      /** uid/gid allowed to attach queues (undefined: not restricted by it; both unset: anyone who can open /dev/net/tun). */
+      readonly owner: number | undefined;
+      readonly group: number | undefined;
+    })
   | (Common & { readonly kind: 'macvlan' | 'macvtap' | 'veth' | 'ipvlan' | 'vlan' | 'loopback' })
   | (Common & { readonly kind: 'unsupported'; readonly linkKind: string });
 

@@ -8,15 +8,17 @@ export interface Address {
   readonly broadcast?: string;
 }
 
-/** What `ip -d` says a tun device is (linkinfo info_data of kind "tun"). */
+/**
+ * What `ip -d` says a tun device is (linkinfo info_data of kind "tun"). Not
+ * its owner and group: ip prints those as names when passwd/group have one
+ * ("nobody"); the scan reads the numbers from sysfs (Snapshot.tunIds).
+ */
 export interface TunInfo {
   readonly mode: 'tap' | 'tun' | 'unknown';
   readonly multiQueue: boolean;
   readonly vnetHdr: boolean;
   readonly persist: boolean;
   readonly pi: boolean;
-  readonly owner: number | undefined;
-  readonly group: number | undefined;
 }
 
 export interface Link {
@@ -34,8 +36,13 @@ export interface Link {
   readonly txqlen: number | undefined;
   readonly flags: readonly string[];
   readonly operstate: string;
-  /** Parent (lower) link: `link` by name when in this netns, `link_index` otherwise. */
-  readonly parent: { readonly name: string | undefined; readonly ifindex: number | undefined; readonly otherNetns: boolean } | undefined;
+  /**
+   * Parent (lower) link: `link` by name when in this netns, `link_index` otherwise;
+   * netnsid (this netns's id for the parent's netns) when it lives in another one.
+   */
+  readonly parent:
+    | { readonly name: string | undefined; readonly ifindex: number | undefined; readonly otherNetns: boolean; readonly netnsid?: number }
+    | undefined;
   readonly master: string | undefined;
   readonly alias: string | undefined;
   readonly numTxQueues: number | undefined;
@@ -65,8 +72,8 @@ export interface Neighbour {
 }
 
 // Driver and PCI facts come from the syscall layer; one definition, re-exported here.
-import type { DriverInfo, PciIds } from '@tapwire/sys';
-export type { DriverInfo, PciIds };
+import type { DriverInfo, PciIds, TunIds } from '@tapwire/sys';
+export type { DriverInfo, PciIds, TunIds };
 
 /** Everything one scan of a netns gathered. */
 export interface Snapshot {
@@ -79,4 +86,6 @@ export interface Snapshot {
   readonly pci: Readonly<Record<string, PciIds>>;
   /** vhost-user sockets found, by link name. */
   readonly vhostUserSockets: Readonly<Record<string, string>>;
+  /** Owner and group of every tun/tap, by link name, as numbers (from the netns's sysfs). */
+  readonly tunIds: Readonly<Record<string, TunIds>>;
 }

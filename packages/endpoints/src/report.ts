@@ -18,6 +18,9 @@ export interface EndpointReport {
   readonly socket?: string;
   readonly multiQueue?: boolean;
   readonly vnetHdr?: boolean;
+  /** A tap's owner and group as numbers; null when unset. */
+  readonly owner?: number | null;
+  readonly group?: number | null;
 }
 
 export const endpointReport = (e: Endpoint): EndpointReport => {
@@ -46,7 +49,7 @@ export const endpointReport = (e: Endpoint): EndpointReport => {
       return { ...base, socket: e.socket };
     case 'tap':
     case 'tuntap':
-      return { ...base, multiQueue: e.multiQueue, vnetHdr: e.vnetHdr };
+      return { ...base, multiQueue: e.multiQueue, vnetHdr: e.vnetHdr, owner: e.owner ?? null, group: e.group ?? null };
     default:
       return base;
   }

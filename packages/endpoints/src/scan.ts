@@ -1,12 +1,13 @@
 // The effect shell of endpoints: one `ip -batch` process for links, addresses,
 // routes and neighbours; driver info in-process (ethtool ioctl inside the netns);
-// PCI ids and vhost-user sockets from the filesystem. No spawn per link.
+// tun owner/group from the netns's sysfs (in-process); PCI ids and vhost-user
+// sockets from the filesystem. No spawn per link.
 import { statSync } from 'node:fs';
 import { join } from 'node:path';
 import * as E from 'fp-ts/lib/Either.js';
 import * as TE from 'fp-ts/lib/TaskEither.js';
 import { pipe } from 'fp-ts/lib/function.js';
-import { readDriverInfo, readPciIds, runBatchJson, type NetnsHandle, type SysError } from '@tapwire/sys';
+import { readDriverInfo, readPciIds, readTunIds, runBatchJson, type NetnsHandle, type SysError } from '@tapwire/sys';
 import { isPciBusInfo } from './classify.js';
 import { decodeScanOutput, SCAN_COMMANDS, type DecodeError, type ScanDocs } from './decode-ip.js';
 import type { DriverInfo, Link, PciIds, Snapshot } from './model.js';
@@ -45,15 +46,17 @@ export const scan = (ns: NetnsHandle, opts: ScanOptions = {}): TE.TaskEither<Sca
     TE.chainEitherKW(decodeScanOutput),
     TE.chainEitherKW(({ links, routes, neighbours }: ScanDocs) =>
       pipe(
-        readDriverInfo(ns, links.map((l) => l.name)),
-        E.map((drivers): Snapshot => {
+        E.Do,
+        E.apS('drivers', readDriverInfo(ns, links.map((l) => l.name))),
+        E.apS('tunIds', readTunIds(ns, links.filter((l) => l.kind === 'tun').map((l) => l.name))),
+        E.map(({ drivers, tunIds }): Snapshot => {
           const dir = opts.vhostUserDir ?? DEFAULT_VHOST_USER_DIR;
           const vhostUserSockets: Record<string, string> = {};
           for (const l of links) {
             const s = vhostUserSocketFor(l, dir);
             if (s !== undefined) vhostUserSockets[l.name] = s;
           }
-          return { links, routes, neighbours, drivers, pci: pciOf(drivers), vhostUserSockets };
+          return { links, routes, neighbours, drivers, pci: pciOf(drivers), vhostUserSockets, tunIds };
         }),
       ),
     ),

@@ -11,7 +11,7 @@ import { randomBytes } from 'node:crypto';
 import * as E from 'fp-ts/lib/Either.js';
 import * as t from 'io-ts';
 import { decodeLinks } from '@tapwire/endpoints';
-import { encodeBatchLine, run, runBatch, splitBatchJson, type NetnsHandle } from '@tapwire/sys';
+import { describeSysError, encodeBatchLine, readTunIds, run, runBatch, splitBatchJson, type NetnsHandle, type TunIds } from '@tapwire/sys';
 import { hasIpam, ipamAdd, ipamDel, ipamGc, ipamStatus } from '../ipam.js';
 import { requireNetns } from '../netns.js';
 import type { Ctx, Outcome, Plugin } from '../skel.js';
@@ -134,16 +134,38 @@ const add = async (ctx: Ctx<TapConf>): Outcome<Omit<Result, 'cniVersion'>> => {
 /** DEL: release the lease, then delete CNI_IFNAME if it is a tun/tap; a missing netns or link is fine. */
 const del = (ctx: Ctx<TapConf>): Outcome<void> => deleteOwnLink(ctx, 'tun', 'a tap');
 
+/**
+ * The tap's owner and group as numbers: ip prints names where passwd/group
+ * have them, so they come from the netns's sysfs (FFI, loaded only when the
+ * config asks for an owner or group).
+ */
+const tunIdsOf = (netns: string, ifname: string): E.Either<string, TunIds> => {
+  const ns = requireNetns(netns);
+  if (E.isLeft(ns)) return E.left(ns.left.msg);
+  const ids = readTunIds(ns.right, [ifname]);
+  return E.isLeft(ids) ? E.left(describeSysError(ids.left)) : E.right(ids.right[ifname] ?? { owner: undefined, group: undefined });
+};
+
+const ownershipProblems = (conf: TapConf, ifname: string, ids: E.Either<string, TunIds> | undefined): string[] => {
+  if (ids === undefined) return [];
+  if (E.isLeft(ids)) return [`cannot read ${ifname}'s owner and group: ${ids.left}`];
+  const { owner, group } = ids.right;
+  return [
+    ...(conf.owner !== undefined && owner !== conf.owner ? [`${ifname} is owned by ${owner ?? 'nobody in particular (unset)'}, the config says ${conf.owner}`] : []),
+    ...(conf.group !== undefined && group !== conf.group ? [`${ifname} has group ${group ?? 'unset'}, the config says ${conf.group}`] : []),
+  ];
+};
+
 const check = (ctx: Ctx<TapConf>): Outcome<void> => {
   const { conf } = ctx;
   const ifname = ctx.env.ifname ?? '';
+  const ids = conf.owner === undefined && conf.group === undefined ? undefined : tunIdsOf(ctx.env.netns ?? '', ifname);
   return checkOwnLink(ctx, (l) => [
     ...(l.tun?.mode !== 'tap' ? [`${ifname} is not a tap (kind ${l.kind ?? 'none'})`] : []),
     ...((conf.multiQueue === true) !== (l.tun?.multiQueue === true)
       ? [`${ifname} multi_queue is ${String(l.tun?.multiQueue)}, the config says ${String(conf.multiQueue === true)}`]
       : []),
-    ...(conf.owner !== undefined && l.tun?.owner !== conf.owner ? [`${ifname} is owned by ${String(l.tun?.owner)}, the config says ${conf.owner}`] : []),
-    ...(conf.group !== undefined && l.tun?.group !== conf.group ? [`${ifname} has group ${String(l.tun?.group)}, the config says ${conf.group}`] : []),
+    ...ownershipProblems(conf, ifname, ids),
     ...(conf.bridge !== undefined && l.master !== conf.bridge ? [`${ifname} is not enslaved to ${conf.bridge}`] : []),
   ]);
 };
