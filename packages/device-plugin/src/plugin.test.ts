@@ -2,53 +2,15 @@
 // the host: a veth there is the lower device. Registration, ListAndWatch,
 // Allocate, health that follows a flapping and vanishing lower device, a
 // kubelet restart, and cleanup on stop. Nothing touches the real host netns.
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import test, { type ExecutionContext } from 'ava';
+import test from 'ava';
 import * as E from 'fp-ts/lib/Either.js';
 import { makeNetns, requireCommand, requireRoot, sh } from '@tapwire/testkit';
 import { describeDevicePluginError } from './errors.js';
 import { startDevicePlugin } from './main.js';
-import type { RunningPlugin } from './plugin.js';
-import { startKubelet, until, type KubeletStandIn } from './testing/kubelet.js';
-
-const RESOURCE = 'macvtap.network.kubevirt.io/dp';
-
-interface Rig {
-  readonly ns: { name: string; path: string };
-  readonly dir: string;
-  readonly kubelet: KubeletStandIn;
-  readonly plugin: RunningPlugin;
-}
-
-const links = async (ns: string): Promise<{ ifname: string; ifindex: number; link?: string; linkinfo?: { info_kind?: string } }[]> =>
-  JSON.parse(await sh(['ip', '-n', ns, '-j', '-d', 'link', 'show'])) as never;
-
-const addVeth = async (ns: string): Promise<void> => {
-  await sh(['ip', '-n', ns, 'link', 'add', 'lowr', 'type', 'veth', 'peer', 'name', 'peer']);
-  await sh(['ip', '-n', ns, 'link', 'set', 'lowr', 'up']);
-  await sh(['ip', '-n', ns, 'link', 'set', 'peer', 'up']);
-};
-
-export const rig = async (t: ExecutionContext, capacity = 4): Promise<Rig> => {
-  const ns = await makeNetns(t, 'twdp');
-  await addVeth(ns.name);
-  const dir = mkdtempSync(join(tmpdir(), 'twdp-'));
-  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
-  const kubelet = await startKubelet(dir);
-  t.teardown(() => kubelet.close());
-  const started = await startDevicePlugin({
-    dir,
-    netns: ns.path,
-    config: JSON.stringify([{ name: 'dp', lowerDevice: 'lowr', capacity }]),
-    pollMs: 100,
-    log: (l) => t.log(l),
-  });
-  if (E.isLeft(started)) throw new Error(describeDevicePluginError(started.left));
-  t.teardown(() => started.right.stop());
-  return { ns, dir, kubelet, plugin: started.right };
-};
+import { until, type KubeletStandIn } from './testing/kubelet.js';
+import { addVeth, macvtaps, RESOURCE, rig, tempDir } from './testing/rig.js';
 
 const lastList = (k: KubeletStandIn) => k.latest(RESOURCE)?.lists.at(-1)?.devices;
 const allHealth = (k: KubeletStandIn, h: string) => (lastList(k) ?? []).length > 0 && (lastList(k) ?? []).every((d) => d.health === h);
@@ -68,7 +30,7 @@ test('registers, lists, allocates /dev/tapN, follows the lower device, survives 
   // Allocate: two containers, one device each.
   const alloc = await kubelet.call(RESOURCE, 'Allocate', { container_requests: [{ devices_ids: ['dpMvp0'] }, { devices_ids: ['dpMvp1'] }] });
   if (E.isLeft(alloc)) return t.fail(alloc.left.details);
-  const made = (await links(ns.name)).filter((l) => l.linkinfo?.info_kind === 'macvtap');
+  const made = await macvtaps(ns.name);
   t.deepEqual(made.map((l) => [l.ifname, l.link]).sort(), [['dpMvp0', 'lowr'], ['dpMvp1', 'lowr']]);
   const tap0 = `/dev/tap${made.find((l) => l.ifname === 'dpMvp0')?.ifindex}`;
   t.like(alloc.right.container_responses[0], { envs: { MACVTAP_NETWORK_KUBEVIRT_IO_DP: 'dpMvp0' }, devices: [{ container_path: tap0, host_path: tap0, permissions: 'rw' }] });
@@ -103,19 +65,18 @@ test('registers, lists, allocates /dev/tapN, follows the lower device, survives 
   await until('list on the new stream', () => kubelet.latest(RESOURCE)?.lists.length !== 0);
   t.true(E.isRight(await kubelet.call(RESOURCE, 'Allocate', { container_requests: [{ devices_ids: ['dpMvp3'] }] })));
   // dpMvp0/1 went with the deleted lower device; dpMvp2/3 are still ours.
-  t.deepEqual((await links(ns.name)).filter((l) => l.linkinfo?.info_kind === 'macvtap').map((l) => l.ifname).sort(), ['dpMvp2', 'dpMvp3']);
+  t.deepEqual((await macvtaps(ns.name)).map((l) => l.ifname).sort(), ['dpMvp2', 'dpMvp3']);
 
   // Stop: every macvtap the plugin made and still holds is deleted, its socket removed.
   await plugin.stop();
-  t.deepEqual((await links(ns.name)).filter((l) => l.linkinfo?.info_kind === 'macvtap'), []);
+  t.deepEqual(await macvtaps(ns.name), []);
   t.false(existsSync(join(dir, 'macvtap.network.kubevirt.io_dp.sock')));
 });
 
 test('bad DP_MACVTAP_CONF is a typed error at start, before anything is served', async (t) => {
   if (!requireRoot(t)) return;
   const ns = await makeNetns(t, 'twdp');
-  const dir = mkdtempSync(join(tmpdir(), 'twdp-'));
-  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const dir = tempDir(t);
   const r = await startDevicePlugin({ dir, netns: ns.path, config: '[{"name":"x","lowerDevice":"eth0","mode":"bridged"}]', log: (l) => t.log(l) });
   t.true(E.isLeft(r) && r.left._tag === 'BadConfig');
   if (E.isLeft(r)) t.regex(describeDevicePluginError(r.left), /DP_MACVTAP_CONF\[0\]\.mode: expected a macvtap mode/);
@@ -125,8 +86,7 @@ test('[] offers physical links and bonds only: none in a netns with a veth', asy
   if (!requireRoot(t)) return;
   const ns = await makeNetns(t, 'twdp');
   await addVeth(ns.name);
-  const dir = mkdtempSync(join(tmpdir(), 'twdp-'));
-  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const dir = tempDir(t);
   const lines: string[] = [];
   const r = await startDevicePlugin({ dir, netns: ns.path, config: '[]', log: (l) => lines.push(l) });
   if (E.isLeft(r)) return t.fail(describeDevicePluginError(r.left));
