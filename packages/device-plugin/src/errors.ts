@@ -3,6 +3,8 @@
 import { describeSysError, type SysError } from '@tapwire/sys';
 
 export type DevicePluginError =
+  /** The command line was wrong (exit code 2 in the CLI). */
+  | { readonly _tag: 'BadArgs'; readonly problem: string; readonly usage: string }
   /** DP_MACVTAP_CONF (or another input) did not decode: every problem named. */
   | { readonly _tag: 'BadConfig'; readonly input: string; readonly problems: readonly string[] }
   /** ip's JSON or a gRPC request did not have the expected shape. */
@@ -19,6 +21,8 @@ export type DevicePluginError =
 
 export const describeDevicePluginError = (e: DevicePluginError): string => {
   switch (e._tag) {
+    case 'BadArgs':
+      return `${e.problem}\n${e.usage}`;
     case 'BadConfig':
       return `bad ${e.input}: ${e.problems.join('; ')}`;
     case 'DecodeFailed':

@@ -8,4 +8,4 @@ export { parseConfig, CONFIG_ENV, RESOURCE_NAMESPACE } from './config.js';
 export type { RunningPlugin, PluginOptions } from './plugin.js';
 export { startPlugin, endpointOf, DEFAULT_DIR } from './plugin.js';
 export type { RunOptions } from './main.js';
-export { run, startDevicePlugin, parseArgs, usage } from './main.js';
+export { run, runDevicePlugin, startDevicePlugin, parseArgs, DEVICE_PLUGIN_HELP } from './main.js';

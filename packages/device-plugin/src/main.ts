@@ -10,6 +10,12 @@ import { discoverResources } from './links.js';
 import { readLinks } from './netlink.js';
 import { DEFAULT_DIR, startPlugin, type RunningPlugin } from './plugin.js';
 
+export const DEVICE_PLUGIN_HELP = `tapwire device-plugin [--dir DIR]
+  Kubelet device plugin (v1beta1) offering macvtap devices as kubevirt/macvtap-cni's:
+  resources from DP_MACVTAP_CONF (JSON: [{name, lowerDevice, mode, capacity}], or []
+  for one per physical link or bond) as macvtap.network.kubevirt.io/<name>. Registers
+  at DIR/kubelet.sock (default ${DEFAULT_DIR}) and serves until SIGTERM/SIGINT.`;
+
 export interface RunOptions {
   readonly dir?: string;
   /** DP_MACVTAP_CONF's text; `[]` when unset, as upstream's ConfigMap default. */
@@ -20,18 +26,21 @@ export interface RunOptions {
   readonly log?: (line: string) => void;
 }
 
-export const usage = 'usage: tapwire device-plugin [--dir DIR]   (resources from the DP_MACVTAP_CONF environment variable)';
+const badArgs = (problem: string): E.Either<DevicePluginError, never> => E.left({ _tag: 'BadArgs', problem, usage: DEVICE_PLUGIN_HELP });
 
-/** `--dir DIR` / `--dir=DIR`; anything else is a BadConfig naming it. */
+/** `--dir DIR` or `--dir=DIR`, an absolute path; anything else is BadArgs. */
 export const parseArgs = (argv: readonly string[]): E.Either<DevicePluginError, { readonly dir: string }> => {
   let dir = DEFAULT_DIR;
   for (let i = 0; i < argv.length; i += 1) {
     const a = argv[i] ?? '';
-    if (a === '--dir' && argv[i + 1] !== undefined) dir = argv[++i] ?? dir;
-    else if (a.startsWith('--dir=')) dir = a.slice('--dir='.length);
-    else return E.left({ _tag: 'BadConfig', input: 'arguments', problems: [`unexpected ${JSON.stringify(a)}; ${usage}`] });
+    const next = argv[i + 1];
+    if (a === '--dir' && next !== undefined) {
+      dir = next;
+      i += 1;
+    } else if (a.startsWith('--dir=')) dir = a.slice('--dir='.length);
+    else return badArgs(`device-plugin: unexpected ${JSON.stringify(a)}`);
   }
-  return dir.startsWith('/') ? E.right({ dir }) : E.left({ _tag: 'BadConfig', input: '--dir', problems: [`expected an absolute directory, found ${JSON.stringify(dir)}`] });
+  return dir.startsWith('/') ? E.right({ dir }) : badArgs(`device-plugin: --dir expects an absolute directory, found ${JSON.stringify(dir)}`);
 };
 
 const resourcesFor = async (config: string, ns: NetnsHandle, log: (l: string) => void): Promise<E.Either<DevicePluginError, readonly MacvtapResource[]>> => {
@@ -52,21 +61,36 @@ export const startDevicePlugin = async (opts: RunOptions = {}): Promise<E.Either
   const resources = await resourcesFor(opts.config ?? process.env[CONFIG_ENV] ?? '[]', ns.right, log);
   if (E.isLeft(resources)) return resources;
   if (resources.right.length === 0) log('no resources to offer (no physical link or bond found)');
+  else log(`offering ${resources.right.map((r) => `${r.resourceName} (${r.capacity} on ${r.lowerDevice}, ${r.mode})`).join(', ')}`);
   return startPlugin({ dir: opts.dir ?? DEFAULT_DIR, resources: resources.right, netns: ns.right, log, ...(opts.pollMs === undefined ? {} : { pollMs: opts.pollMs }) });
 };
 
-/** The CLI verb: runs until SIGTERM or SIGINT; returns the exit code. */
-export const run = async (argv: readonly string[]): Promise<number> => {
-  const args = parseArgs(argv);
-  const started = E.isLeft(args) ? args : await startDevicePlugin({ dir: args.right.dir });
-  if (E.isLeft(started)) {
-    process.stderr.write(`tapwire device-plugin: ${describeDevicePluginError(started.left)}\n`);
-    return 2;
-  }
-  await new Promise<void>((resolve) => {
-    process.once('SIGTERM', resolve);
-    process.once('SIGINT', resolve);
+const untilSignal = (): Promise<void> =>
+  new Promise((resolve) => {
+    const done = (): void => {
+      process.off('SIGTERM', done);
+      process.off('SIGINT', done);
+      resolve();
+    };
+    process.on('SIGTERM', done);
+    process.on('SIGINT', done);
   });
+
+/** The CLI verb as a typed result: serves until SIGTERM/SIGINT, then cleans up. */
+export const runDevicePlugin = async (argv: readonly string[]): Promise<E.Either<DevicePluginError, void>> => {
+  const args = parseArgs(argv);
+  if (E.isLeft(args)) return args;
+  const started = await startDevicePlugin({ dir: args.right.dir });
+  if (E.isLeft(started)) return started;
+  await untilSignal();
   await started.right.stop();
-  return 0;
+  return E.right(undefined);
+};
+
+/** Standalone entry (bin.ts): the exit code, errors on stderr (2 for a bad command line). */
+export const run = async (argv: readonly string[]): Promise<number> => {
+  const r = await runDevicePlugin(argv);
+  if (E.isRight(r)) return 0;
+  process.stderr.write(`tapwire device-plugin: ${describeDevicePluginError(r.left)}\n`);
+  return r.left._tag === 'BadArgs' ? 2 : 1;
 };
