@@ -1,16 +1,19 @@
 // The inverse of renderGuestCmdline: reads a kernel command line the way
 // guest/init does, so tests and tools can check what a guest will be told.
 import * as E from 'fp-ts/lib/Either.js';
-import { renderGuestCmdline, type GuestConfig, type GuestNic, type GuestRoute } from './cmdline.js';
+import { renderGuestCmdline, type GuestAddress, type GuestConfig, type GuestNic, type GuestRoute } from './cmdline.js';
 import { invalidGuestValue, type GuestCmdlineError } from './errors.js';
 
 type Checked<A> = E.Either<GuestCmdlineError, A>;
 
+const NO_PREFIX_ROUTE = '+noprefixroute';
+
 const parseNicValue = (word: string, value: string): Checked<GuestNic> => {
   const [mac = '', ...items] = value.split(',');
-  const addresses: string[] = [];
+  const addresses: (string | GuestAddress)[] = [];
   let mtu: number | undefined;
   let name: string | undefined;
+  let linkLocal: boolean | undefined;
   for (const item of items) {
     if (item.startsWith('mtu=')) {
       const v = item.slice(4);
@@ -18,25 +21,37 @@ const parseNicValue = (word: string, value: string): Checked<GuestNic> => {
       mtu = Number(v);
     } else if (item.startsWith('name=')) {
       name = item.slice(5);
+    } else if (item === 'linklocal=off') {
+      linkLocal = false;
     } else if (item.includes('/')) {
-      addresses.push(item);
+      addresses.push(item.endsWith(NO_PREFIX_ROUTE) ? { cidr: item.slice(0, -NO_PREFIX_ROUTE.length), noPrefixRoute: true } : item);
     } else {
-      return E.left(invalidGuestValue(word, 'item', item, 'ADDR/PREFIX, mtu=N or name=IFNAME'));
+      return E.left(invalidGuestValue(word, 'item', item, 'ADDR/PREFIX[+noprefixroute], mtu=N, name=IFNAME or linklocal=off'));
     }
   }
-  return E.right({ mac, addresses, ...(mtu === undefined ? {} : { mtu }), ...(name === undefined ? {} : { name }) });
+  return E.right({
+    mac,
+    addresses,
+    ...(mtu === undefined ? {} : { mtu }),
+    ...(name === undefined ? {} : { name }),
+    ...(linkLocal === undefined ? {} : { linkLocal }),
+  });
 };
 
 const parseRouteValue = (word: string, value: string): Checked<GuestRoute> => {
   const [dst = '', ...items] = value.split(',');
-  let via: string | undefined;
-  let dev: string | undefined;
+  const route: { -readonly [K in keyof GuestRoute]: GuestRoute[K] } = { dst };
   for (const item of items) {
-    if (item.startsWith('via=')) via = item.slice(4);
-    else if (item.startsWith('dev=')) dev = item.slice(4);
-    else return E.left(invalidGuestValue(word, 'item', item, 'via=GW or dev=MAC'));
+    if (item.startsWith('via=')) route.via = item.slice(4);
+    else if (item.startsWith('dev=')) route.dev = item.slice(4);
+    else if (item.startsWith('src=')) route.src = item.slice(4);
+    else if (item.startsWith('metric=') && /^(0|[1-9][0-9]{0,9})$/.test(item.slice(7))) route.metric = Number(item.slice(7));
+    else if (item === 'scope=link' || item === 'scope=host') route.scope = item.slice(6) as 'link' | 'host';
+    else if (item === 'onlink') route.onlink = true;
+    else if (item === 'kernel') route.kernel = true;
+    else return E.left(invalidGuestValue(word, 'item', item, 'via=GW, dev=MAC, src=ADDR, metric=N, scope=link|host, onlink or kernel'));
   }
-  return E.right({ dst, ...(via === undefined ? {} : { via }), ...(dev === undefined ? {} : { dev }) });
+  return E.right(route);
 };
 
 /**
@@ -50,6 +65,7 @@ export const parseGuestCmdline = (line: string): Checked<GuestConfig> => {
   const ping: string[] = [];
   let waitSeconds: number | undefined;
   let stay: boolean | undefined;
+  let exactRouting: boolean | undefined;
   let consoleDev: string | undefined;
   let panicSeconds: number | undefined;
   let quiet = false;
@@ -88,12 +104,16 @@ export const parseGuestCmdline = (line: string): Checked<GuestConfig> => {
         routes.push(r.right);
         break;
       }
+      case 'tapwire.routing':
+        if (value !== 'exact') return E.left(invalidGuestValue(word, 'tapwire.routing', value, 'exact'));
+        exactRouting = true;
+        break;
       case 'tapwire.ping':
         ping.push(value);
         break;
       default:
         if (key.startsWith('tapwire.')) {
-          return E.left(invalidGuestValue(word, 'key', key, 'tapwire.nic, tapwire.route, tapwire.ping, tapwire.wait or tapwire.stay'));
+          return E.left(invalidGuestValue(word, 'key', key, 'tapwire.nic, tapwire.route, tapwire.routing, tapwire.ping, tapwire.wait or tapwire.stay'));
         }
     }
   }
@@ -104,6 +124,7 @@ export const parseGuestCmdline = (line: string): Checked<GuestConfig> => {
     quiet,
     ...(waitSeconds === undefined ? {} : { waitSeconds }),
     ...(stay === undefined ? {} : { stay }),
+    ...(exactRouting === undefined ? {} : { exactRouting }),
     ...(consoleDev === undefined ? {} : { console: consoleDev }),
     ...(panicSeconds === undefined ? {} : { panicSeconds }),
   };

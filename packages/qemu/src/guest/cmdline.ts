@@ -5,8 +5,10 @@
 //
 //   console=ttyS0 panic=1 quiet
 //   tapwire.wait=SECONDS                                      optional, default 10
-//   tapwire.nic=MAC[,ADDR/PREFIX...][,mtu=N][,name=IFNAME]     one per NIC
-//   tapwire.route=DST/PREFIX[,via=GW][,dev=MAC]               in order, after all NICs are up
+//   tapwire.nic=MAC[,ADDR/PREFIX[+noprefixroute]...][,mtu=N][,name=IFNAME][,linklocal=off]   one per NIC
+//   tapwire.route=DST/PREFIX[,via=GW][,dev=MAC][,src=ADDR][,metric=N][,scope=link|host][,onlink][,kernel]
+//                                                             in order, after all NICs are up
+//   tapwire.routing=exact                                     optional: routes not told are errors
 //   tapwire.ping=ADDR                                         one per target
 //   tapwire.stay=1                                            optional: no poweroff after DONE
 import * as E from 'fp-ts/lib/Either.js';
@@ -14,6 +16,7 @@ import { invalidGuestValue, type GuestCmdlineError } from './errors.js';
 import {
   isIpv6LinkLocal,
   isNetworkAddress,
+  formatIp,
   isUnicastMac,
   nonUnicastReason,
   parseCidr,
@@ -22,11 +25,19 @@ import {
   type ParsedCidr,
 } from './ip.js';
 
+/** An address the kernel must not make a prefix route for (the pod had none: a ptp plugin routes its prefix through the gateway). */
+export interface GuestAddress {
+  readonly cidr: string;
+  readonly noPrefixRoute: boolean;
+}
+
 export interface GuestNic {
   /** Matches the guest NIC: the MAC given to QEMU's -device (the pod interface's MAC). */
   readonly mac: string;
-  /** ADDR/PREFIX, IPv4 or IPv6, added in order. */
-  readonly addresses?: readonly string[];
+  /** ADDR/PREFIX, IPv4 or IPv6, added in order; a plain string gets the kernel's prefix route. */
+  readonly addresses?: readonly (string | GuestAddress)[];
+  /** false: no IPv6 link-local address and so no fe80::/64 route, as on a pod link that had none (default true). */
+  readonly linkLocal?: boolean;
   readonly mtu?: number;
   /** Renames the guest NIC (e.g. to the pod's eth0); without it the guest's own name stays. */
   readonly name?: string;
@@ -38,11 +49,29 @@ export interface GuestRoute {
   readonly via?: string;
   /** MAC of one of the config's NICs: routes through that NIC (needed for on-link and fe80:: gateways). */
   readonly dev?: string;
+  /** Preferred source address (`src`). */
+  readonly src?: string;
+  /** Default: 0 for IPv4; for IPv6 1024 (256 for a kernel route), what the kernel fills in. */
+  readonly metric?: number;
+  /** Default global (universe). */
+  readonly scope?: 'link' | 'host';
+  readonly onlink?: boolean;
+  /**
+   * The kernel makes this route itself (an address's prefix route, fe80::/64):
+   * the guest does not add it, it only checks that it is there.
+   */
+  readonly kernel?: boolean;
 }
 
 export interface GuestConfig {
   readonly nics: readonly GuestNic[];
   readonly routes?: readonly GuestRoute[];
+  /**
+   * The routes (kernel ones included) are the NICs' whole routing: the guest
+   * reports any other route on them as an error. Without it, it only checks
+   * that every route told is there.
+   */
+  readonly exactRouting?: boolean;
   /** Addresses the guest pings once its network is up; each gets a TAPWIRE-PING line. */
   readonly ping?: readonly string[];
   /** How long the guest waits for each NIC to appear and get carrier (guest default 10). */
@@ -93,21 +122,25 @@ const checkNicAddress = (subject: string, field: string, a: unknown): Checked<Pa
 
 interface NormalNic {
   readonly mac: string;
-  readonly addresses: readonly ParsedCidr[];
+  readonly addresses: readonly { readonly cidr: ParsedCidr; readonly noPrefixRoute: boolean }[];
   readonly mtu: number | undefined;
   readonly name: string | undefined;
+  readonly linkLocal: boolean;
 }
+
+const NO_PREFIX_ROUTE = '+noprefixroute';
 
 const checkNic = (subject: string, nic: GuestNic): Checked<NormalNic> => {
   const mac = checkMac(subject, 'mac', nic.mac);
   if (E.isLeft(mac)) return mac;
-  const addresses: ParsedCidr[] = [];
+  const addresses: NormalNic['addresses'][number][] = [];
   for (const [i, a] of (nic.addresses ?? []).entries()) {
-    const c = checkNicAddress(subject, `addresses[${i}]`, a);
+    const c = checkNicAddress(subject, `addresses[${i}]`, typeof a === 'object' && a !== null ? a.cidr : a);
     if (E.isLeft(c)) return c;
-    addresses.push(c.right);
+    addresses.push({ cidr: c.right, noPrefixRoute: typeof a === 'object' && a !== null && a.noPrefixRoute === true });
   }
-  const hasV6 = addresses.some((c) => c.ip.family === 6);
+  if (nic.linkLocal !== undefined && typeof nic.linkLocal !== 'boolean') return E.left(invalidGuestValue(subject, 'linkLocal', nic.linkLocal, 'true or false'));
+  const hasV6 = addresses.some((a) => a.cidr.ip.family === 6);
   if (nic.mtu !== undefined) {
     // IPv6 needs links of at least 1280 bytes (RFC 8200) and drops the addresses otherwise.
     const mtu = checkInt(subject, 'mtu', nic.mtu, hasV6 ? 1280 : 68, 65535);
@@ -124,17 +157,25 @@ const checkNic = (subject: string, nic: GuestNic): Checked<NormalNic> => {
       );
     }
   }
-  return E.right({ mac: mac.right, addresses, mtu: nic.mtu, name: nic.name });
+  return E.right({ mac: mac.right, addresses, mtu: nic.mtu, name: nic.name, linkLocal: nic.linkLocal ?? true });
 };
 
 const renderNic = (n: NormalNic): string =>
   [
     n.mac,
-    ...n.addresses.map((a) => a.text),
+    ...n.addresses.map((a) => `${a.cidr.text}${a.noPrefixRoute ? NO_PREFIX_ROUTE : ''}`),
     ...(n.mtu === undefined ? [] : [`mtu=${n.mtu}`]),
     ...(n.name === undefined ? [] : [`name=${n.name}`]),
+    ...(n.linkLocal ? [] : ['linklocal=off']),
   ].join(',');
 
+const SCOPES: ReadonlySet<string> = new Set(['link', 'host']);
+const METRIC_MAX = 4294967295;
+
+/**
+ * Addresses are rendered in inet_ntop form: guest/init checks its routing
+ * by comparing what it was told with what its `ip route` prints.
+ */
 const checkRoute = (subject: string, r: GuestRoute, nicMacs: ReadonlySet<string>): Checked<string> => {
   const dst = typeof r.dst === 'string' ? parseCidr(r.dst) : undefined;
   if (dst === undefined) {
@@ -143,7 +184,7 @@ const checkRoute = (subject: string, r: GuestRoute, nicMacs: ReadonlySet<string>
   if (!isNetworkAddress(dst)) {
     return E.left(invalidGuestValue(subject, 'dst', r.dst, `a network address with no bits set after /${dst.prefix}`));
   }
-  const items = [dst.text];
+  const items = [`${formatIp(dst.ip)}/${dst.prefix}`];
   let viaLinkLocal = false;
   if (r.via !== undefined) {
     const via = typeof r.via === 'string' ? parseIp(r.via) : undefined;
@@ -153,8 +194,9 @@ const checkRoute = (subject: string, r: GuestRoute, nicMacs: ReadonlySet<string>
     if (via.family !== dst.ip.family) {
       return E.left(invalidGuestValue(subject, 'via', r.via, `an IPv${dst.ip.family} gateway, like the destination ${dst.text}`));
     }
+    if (r.kernel === true) return E.left(invalidGuestValue(subject, 'via', r.via, 'no gateway on a route the kernel makes'));
     viaLinkLocal = isIpv6LinkLocal(via);
-    items.push(`via=${via.text}`);
+    items.push(`via=${formatIp(via)}`);
   }
   if (r.dev !== undefined) {
     const dev = checkMac(subject, 'dev', r.dev);
@@ -163,10 +205,35 @@ const checkRoute = (subject: string, r: GuestRoute, nicMacs: ReadonlySet<string>
     items.push(`dev=${dev.right}`);
   } else if (viaLinkLocal) {
     return E.left(invalidGuestValue(subject, 'dev', 'undefined', 'the MAC of the NIC to reach a link-local (fe80::/10) gateway through'));
+  } else if (r.kernel === true) {
+    return E.left(invalidGuestValue(subject, 'dev', 'undefined', 'the MAC of the NIC the kernel makes this route on'));
   }
   if (r.via === undefined && r.dev === undefined) {
     return E.left(invalidGuestValue(subject, 'via', 'undefined', 'a gateway (via), a NIC (dev), or both'));
   }
+  if (r.src !== undefined) {
+    const src = typeof r.src === 'string' ? parseIp(r.src) : undefined;
+    if (src === undefined || nonUnicastReason(src) !== undefined || src.family !== dst.ip.family) {
+      return E.left(invalidGuestValue(subject, 'src', r.src, `a unicast IPv${dst.ip.family} address, like the destination ${dst.text}`));
+    }
+    items.push(`src=${formatIp(src)}`);
+  }
+  if (r.metric !== undefined) {
+    const metric = checkInt(subject, 'metric', r.metric, 0, METRIC_MAX);
+    if (E.isLeft(metric)) return metric;
+    items.push(`metric=${metric.right}`);
+  }
+  if (r.scope !== undefined) {
+    if (typeof r.scope !== 'string' || !SCOPES.has(r.scope)) return E.left(invalidGuestValue(subject, 'scope', r.scope, '"link" or "host" (global is the default)'));
+    items.push(`scope=${r.scope}`);
+  }
+  if (r.onlink !== undefined && typeof r.onlink !== 'boolean') return E.left(invalidGuestValue(subject, 'onlink', r.onlink, 'true or false'));
+  if (r.onlink === true) {
+    if (r.via === undefined) return E.left(invalidGuestValue(subject, 'onlink', 'true', 'a gateway (via) to treat as on-link'));
+    items.push('onlink');
+  }
+  if (r.kernel !== undefined && typeof r.kernel !== 'boolean') return E.left(invalidGuestValue(subject, 'kernel', r.kernel, 'true or false'));
+  if (r.kernel === true) items.push('kernel');
   return E.right(items.join(','));
 };
 
@@ -215,6 +282,7 @@ export const renderGuestCmdline = (config: GuestConfig): Checked<string> => {
     if (E.isLeft(route)) return route;
     words.push(`tapwire.route=${route.right}`);
   }
+  if (config.exactRouting === true) words.push('tapwire.routing=exact');
   for (const [i, a] of (config.ping ?? []).entries()) {
     const p = checkPing(`ping #${i + 1}`, a);
     if (E.isLeft(p)) return p;

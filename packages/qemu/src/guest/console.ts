@@ -8,12 +8,15 @@
 //   TAPWIRE-QUEUES <ifname> <rx queues the driver enabled>
 //   TAPWIRE-ROUTE <dst> ok
 //   TAPWIRE-ROUTE <dst> fail <detail>
+//   TAPWIRE-RT <4|6> <one line of the guest's ip route / ip -6 route>
+//   TAPWIRE-ROUTING ok routes=<n> | TAPWIRE-ROUTING mismatch missing=<n> extra=<n>
 //   TAPWIRE-PING <addr> ok sent=<n> recv=<n> rtt_ms=<avg> round=<n>
 //   TAPWIRE-PING <addr> fail <detail>
 //   TAPWIRE-ERROR <code> <detail>
 //   TAPWIRE-DONE uptime=<s>
 import * as E from 'fp-ts/lib/Either.js';
 import { parseCidr, parseIp, parseMac } from './ip.js';
+import { parseRouteText, type RoutingEntry } from './route-table.js';
 
 export type GuestEvent =
   | { readonly _tag: 'Start'; readonly kernel: string; readonly uptime: number }
@@ -29,9 +32,13 @@ export type GuestEvent =
   | { readonly _tag: 'Queues'; readonly ifname: string; readonly count: number }
   | { readonly _tag: 'RouteOk'; readonly dst: string }
   | { readonly _tag: 'RouteFail'; readonly dst: string; readonly detail: string }
+  /** A route of the guest's main table as its ip printed it; entry undefined when not unicast. */
+  | { readonly _tag: 'RouteEntry'; readonly family: 4 | 6; readonly text: string; readonly entry: RoutingEntry | undefined }
+  /** The guest compared its routing with what it was told (each difference is a route-missing/route-extra error). */
+  | { readonly _tag: 'Routing'; readonly ok: boolean; readonly routes: number; readonly missing: number; readonly extra: number }
   | { readonly _tag: 'PingOk'; readonly addr: string; readonly sent: number; readonly recv: number; readonly rttMs: number; readonly round: number }
   | { readonly _tag: 'PingFail'; readonly addr: string; readonly detail: string }
-  /** code: module, bad-param, nic-missing, rename, link, addr, no-carrier. */
+  /** code: module, bad-param, nic-missing, rename, link, addr, no-carrier, route-missing, route-extra. */
   | { readonly _tag: 'GuestError'; readonly code: string; readonly detail: string }
   | { readonly _tag: 'Done'; readonly uptime: number };
 
@@ -59,6 +66,12 @@ const GRAMMAR: readonly { readonly kind: string; readonly re: RegExp; readonly e
   },
   { kind: 'QUEUES', re: new RegExp(`^${IFNAME} (\\d+)$`), expected: 'QUEUES <ifname> <count>' },
   { kind: 'ROUTE', re: /^(\S+) (?:(ok)|fail (\S.*))$/, expected: 'ROUTE <dst> ok|fail <detail>' },
+  { kind: 'RT', re: /^([46]) (\S.*)$/, expected: 'RT <4|6> <route as ip prints it>' },
+  {
+    kind: 'ROUTING',
+    re: /^(?:ok routes=(\d+)|mismatch missing=(\d+) extra=(\d+))$/,
+    expected: 'ROUTING ok routes=<n> | ROUTING mismatch missing=<n> extra=<n>',
+  },
   {
     kind: 'PING',
     re: /^(\S+) (?:ok sent=(\d+) recv=(\d+) rtt_ms=(\d+(?:\.\d+)?) round=(\d+)|fail (\S.*))$/,
@@ -90,6 +103,16 @@ const toEvent = (kind: string, m: RegExpExecArray): E.Either<string, GuestEvent>
     case 'ROUTE':
       if (parseCidr(g(1)) === undefined) return E.left('a DST/PREFIX destination');
       return E.right(m[2] === 'ok' ? { _tag: 'RouteOk', dst: g(1) } : { _tag: 'RouteFail', dst: g(1), detail: g(3) });
+    case 'RT': {
+      const family = g(1) === '6' ? 6 : 4;
+      return E.right({ _tag: 'RouteEntry', family, text: g(2), entry: parseRouteText(family, g(2)) });
+    }
+    case 'ROUTING':
+      return E.right(
+        m[1] !== undefined
+          ? { _tag: 'Routing', ok: true, routes: Number(g(1)), missing: 0, extra: 0 }
+          : { _tag: 'Routing', ok: false, routes: 0, missing: Number(g(2)), extra: Number(g(3)) },
+      );
     case 'PING':
       if (parseIp(g(1)) === undefined) return E.left('an IP address to ping');
       return E.right(
@@ -151,10 +174,14 @@ export interface GuestReport {
   /** Queue count per guest interface name. */
   readonly queues: Readonly<Record<string, number>>;
   readonly routes: readonly Extract<GuestEvent, { _tag: 'RouteOk' | 'RouteFail' }>[];
+  /** The guest's main routing table (IPv4 then IPv6) as it printed it after adding the routes. */
+  readonly table: readonly Extract<GuestEvent, { _tag: 'RouteEntry' }>[];
+  /** The guest's own check of that table against what it was told; undefined if it never got there. */
+  readonly routing: Extract<GuestEvent, { _tag: 'Routing' }> | undefined;
   readonly pings: readonly Extract<GuestEvent, { _tag: 'PingOk' | 'PingFail' }>[];
   readonly errors: readonly Extract<GuestEvent, { _tag: 'GuestError' }>[];
   readonly done: boolean;
-  /** DONE seen, no guest error, every route installed and every ping answered. */
+  /** DONE seen, no guest error, every route installed, the routing exactly as told and every ping answered. */
   readonly ok: boolean;
 }
 
@@ -163,6 +190,8 @@ export const summarizeGuest = (events: readonly GuestEvent[]): GuestReport => {
   const nics: Extract<GuestEvent, { _tag: 'NetUp' }>[] = [];
   const queues: Record<string, number> = {};
   const routes: Extract<GuestEvent, { _tag: 'RouteOk' | 'RouteFail' }>[] = [];
+  const table: Extract<GuestEvent, { _tag: 'RouteEntry' }>[] = [];
+  let routing: Extract<GuestEvent, { _tag: 'Routing' }> | undefined;
   const pings: Extract<GuestEvent, { _tag: 'PingOk' | 'PingFail' }>[] = [];
   const errors: Extract<GuestEvent, { _tag: 'GuestError' }>[] = [];
   let done = false;
@@ -181,6 +210,12 @@ export const summarizeGuest = (events: readonly GuestEvent[]): GuestReport => {
       case 'RouteFail':
         routes.push(ev);
         break;
+      case 'RouteEntry':
+        table.push(ev);
+        break;
+      case 'Routing':
+        routing = ev;
+        break;
       case 'PingOk':
       case 'PingFail':
         pings.push(ev);
@@ -193,6 +228,11 @@ export const summarizeGuest = (events: readonly GuestEvent[]): GuestReport => {
         break;
     }
   }
-  const ok = done && errors.length === 0 && routes.every((r) => r._tag === 'RouteOk') && pings.every((p) => p._tag === 'PingOk');
-  return { kernel, nics, queues, routes, pings, errors, done, ok };
+  const ok =
+    done &&
+    errors.length === 0 &&
+    routes.every((r) => r._tag === 'RouteOk') &&
+    (routing === undefined || routing.ok) &&
+    pings.every((p) => p._tag === 'PingOk');
+  return { kernel, nics, queues, routes, table, routing, pings, errors, done, ok };
 };

@@ -1,6 +1,6 @@
 // The guest image's contract: what the kernel command line tells guest/init
 // (renderGuestCmdline) and what it reports back on the console (parseConsole).
-export type { GuestConfig, GuestNic, GuestRoute } from './cmdline.js';
+export type { GuestAddress, GuestConfig, GuestNic, GuestRoute } from './cmdline.js';
 export { renderGuestCmdline, GUEST_CMDLINE_MAX } from './cmdline.js';
 export { parseGuestCmdline } from './cmdline-parse.js';
 export type { GuestCmdlineError } from './errors.js';
@@ -16,3 +16,7 @@ export {
 } from './console.js';
 export type { GuestImage } from './image.js';
 export { buildGuestImage, guestImagePaths, GUEST_BUILD_SCRIPT, DEFAULT_GUEST_CACHE_DIR } from './image.js';
+export type { RoutingEntry } from './route-table.js';
+export { parseRouteText, routingEntryOf, routingTable, describeRoutingEntry, canonicalDst } from './route-table.js';
+export type { GuestRouteProblem, GuestRoutingFailed } from './routing-error.js';
+export { guestRoutingError, describeGuestRoutingError } from './routing-error.js';

@@ -125,3 +125,55 @@ export const nonUnicastReason = (ip: ParsedIp): string | undefined => {
 
 /** fe80::/10: usable only together with an interface. */
 export const isIpv6LinkLocal = (ip: ParsedIp): boolean => ip.family === 6 && startsWith(ip, [0xfe, 0x80], 10);
+
+/**
+ * The text inet_ntop (glibc, and so busybox and iproute2) prints: IPv6
+ * lower case, leading zeros dropped, the longest run of two or more zero
+ * groups (the first of equals) as `::`, IPv4-mapped and IPv4-compatible
+ * addresses with a dotted tail. The guest compares routes as text, so what
+ * it is told must read the way its `ip route` prints.
+ */
+export const formatIp = (ip: ParsedIp): string => {
+  if (ip.family === 4) return ip.bytes.join('.');
+  const words = Array.from({ length: 8 }, (_, i) => ((ip.bytes[2 * i] ?? 0) << 8) | (ip.bytes[2 * i + 1] ?? 0));
+  let best = { base: -1, len: 0 };
+  let cur = { base: -1, len: 0 };
+  for (const [i, w] of words.entries()) {
+    if (w === 0) {
+      cur = cur.base < 0 ? { base: i, len: 1 } : { base: cur.base, len: cur.len + 1 };
+      if (cur.len > best.len) best = cur;
+    } else {
+      cur = { base: -1, len: 0 };
+    }
+  }
+  if (best.len < 2) best = { base: -1, len: 0 };
+  const dotted = `${ip.bytes[12]}.${ip.bytes[13]}.${ip.bytes[14]}.${ip.bytes[15]}`;
+  if (best.base === 0 && (best.len === 6 || (best.len === 5 && words[5] === 0xffff))) {
+    return best.len === 6 ? `::${dotted}` : `::ffff:${dotted}`;
+  }
+  let out = '';
+  for (let i = 0; i < 8; i++) {
+    if (i === best.base) {
+      out += '::';
+      i += best.len - 1;
+      continue;
+    }
+    out += `${out === '' || out.endsWith(':') ? '' : ':'}${(words[i] ?? 0).toString(16)}`;
+  }
+  return out;
+};
+
+/** ADDR/PREFIX of the network an address is in: host bits cleared, in inet_ntop form. */
+export const networkOf = (c: ParsedCidr): ParsedCidr => {
+  const bytes = c.ip.bytes.map((b, i) => {
+    const keep = Math.min(8, Math.max(0, c.prefix - i * 8));
+    return b & ((0xff << (8 - keep)) & 0xff);
+  });
+  const ip: ParsedIp = { family: c.ip.family, bytes, text: '' };
+  const text = formatIp(ip);
+  return { ip: { ...ip, text }, prefix: c.prefix, text: `${text}/${c.prefix}` };
+};
+
+/** Same address family, prefix and bytes. */
+export const sameCidr = (a: ParsedCidr, b: ParsedCidr): boolean =>
+  a.ip.family === b.ip.family && a.prefix === b.prefix && a.ip.bytes.every((x, i) => x === b.ip.bytes[i]);

@@ -1,7 +1,12 @@
 // Pure: what the guest must be told so the VM "becomes the pod" - each NIC's
-// MAC, addresses and MTU, and the routes the pod had through those links.
+// MAC, addresses and MTU, and exactly the routing the pod had through those
+// links. The kernel's own routes are told too, marked `kernel`: the guest
+// does not add them but checks it has them, and an address gets
+// noprefixroute where the pod had no kernel route for its prefix (a ptp
+// plugin replaces that route with one through the gateway).
 import type { Link, Route, Snapshot } from '@tapwire/endpoints';
-import type { GuestConfig, GuestNic, GuestRoute } from '../guest/index.js';
+import type { GuestAddress, GuestConfig, GuestNic, GuestRoute } from '../guest/index.js';
+import { networkOf, parseCidr, sameCidr, type ParsedCidr } from '../guest/ip.js';
 
 /** The guest NIC this VM gets for one pod link. */
 export interface PodNic {
@@ -11,30 +16,120 @@ export interface PodNic {
 }
 
 const SIMPLE_IFNAME = /^[A-Za-z0-9_.-]{1,15}$/;
+/** The metric the kernel gives the prefix routes it makes (an address added without one). */
+const KERNEL_METRIC = { inet: 0, inet6: 256 } as const;
+const LINK_LOCAL_NET = parseCidr('fe80::/64');
 
 const isLinkLocal = (addr: string): boolean => addr.toLowerCase().startsWith('fe80:');
 
-const guestNic = (n: PodNic): GuestNic => ({
-  mac: n.mac,
-  addresses: n.link.addresses.filter((a) => a.scope !== 'link' && a.scope !== 'host' && !isLinkLocal(a.local)).map((a) => `${a.local}/${a.prefixlen}`),
-  mtu: n.mtu,
-  // The guest renames its NIC to the pod's name only when the name is plain;
-  // odd names stay the guest's own (the kernel cmdline cannot carry them safely).
-  ...(SIMPLE_IFNAME.test(n.link.name) ? { name: n.link.name } : {}),
-});
+const isMainUnicast = (r: Route): boolean => (r.table ?? 'main') === 'main' && (r.type ?? 'unicast') === 'unicast';
 
-/** Routes the pod's own stack installed by hand (not the kernel's per-address ones). */
-const podRoute = (r: Route, nics: readonly PodNic[]): GuestRoute | undefined => {
-  if ((r.table ?? 'main') !== 'main' || (r.type ?? 'unicast') !== 'unicast' || r.protocol === 'kernel') return undefined;
-  const nic = nics.find((n) => n.link.name === r.dev);
-  if (nic === undefined) return undefined;
-  const dst = r.dst === 'default' ? (r.family === 'inet6' ? '::/0' : '0.0.0.0/0') : r.dst.includes('/') ? r.dst : `${r.dst}/${r.family === 'inet6' ? 128 : 32}`;
-  if (isLinkLocal(dst) || dst.toLowerCase().startsWith('ff')) return undefined;
-  return { dst, ...(r.gateway === undefined ? {} : { via: r.gateway }), dev: nic.mac };
+const dstOf = (r: Route): ParsedCidr | undefined => {
+  const host = r.family === 'inet6' ? 128 : 32;
+  return parseCidr(r.dst === 'default' ? (r.family === 'inet6' ? '::/0' : '0.0.0.0/0') : r.dst.includes('/') ? r.dst : `${r.dst}/${host}`);
 };
 
-export const guestConfigFor = (snap: Snapshot, nics: readonly PodNic[], ping: readonly string[]): GuestConfig => ({
-  nics: nics.map(guestNic),
-  routes: snap.routes.flatMap((r) => podRoute(r, nics) ?? []),
-  ping,
-});
+/** The addresses the guest gets for a pod link: global ones (link-local ones are the guest kernel's own). */
+const globalAddresses = (link: Link): ParsedCidr[] =>
+  link.addresses
+    .filter((a) => a.scope !== 'link' && a.scope !== 'host' && !isLinkLocal(a.local))
+    .flatMap((a) => parseCidr(`${a.local}/${a.prefixlen}`) ?? []);
+
+/**
+ * A route the guest kernel makes again by itself: the prefix route of an
+ * address the guest gets, or fe80::/64 of its link-local address - with the
+ * kernel's metric (the guest's busybox ip cannot give an address a metric).
+ */
+const kernelMade = (r: Route, addresses: readonly ParsedCidr[]): boolean => {
+  const dst = dstOf(r);
+  if (r.protocol !== 'kernel' || r.gateway !== undefined || dst === undefined || (r.metric ?? 0) !== KERNEL_METRIC[r.family]) return false;
+  if (LINK_LOCAL_NET !== undefined && sameCidr(dst, LINK_LOCAL_NET)) return true;
+  return addresses.some((a) => sameCidr(networkOf(a), dst));
+};
+
+interface NicRoutes {
+  readonly nic: PodNic;
+  readonly addresses: readonly ParsedCidr[];
+  readonly routes: readonly Route[];
+  readonly kernel: readonly Route[];
+}
+
+const routesOf = (snap: Snapshot, nic: PodNic): NicRoutes => {
+  const addresses = globalAddresses(nic.link);
+  const routes = snap.routes.filter((r) => isMainUnicast(r) && r.dev === nic.link.name && dstOf(r) !== undefined);
+  return { nic, addresses, routes, kernel: routes.filter((r) => kernelMade(r, addresses)) };
+};
+
+const guestNic = ({ nic, addresses, kernel }: NicRoutes): GuestNic => {
+  const hasKernelRoute = (net: ParsedCidr): boolean => kernel.some((r) => {
+    const dst = dstOf(r);
+    return dst !== undefined && sameCidr(dst, net);
+  });
+  return {
+    mac: nic.mac,
+    addresses: addresses.map((a): string | GuestAddress => {
+      // The kernel makes no prefix route for an IPv4 /32 anyway.
+      const makesOne = a.ip.family === 6 || a.prefix < 32;
+      return makesOne && !hasKernelRoute(networkOf(a)) ? { cidr: a.text, noPrefixRoute: true } : a.text;
+    }),
+    mtu: nic.mtu,
+    // The guest renames its NIC to the pod's name only when the name is plain;
+    // odd names stay the guest's own (the kernel cmdline cannot carry them safely).
+    ...(SIMPLE_IFNAME.test(nic.link.name) ? { name: nic.link.name } : {}),
+    ...(LINK_LOCAL_NET !== undefined && hasKernelRoute(LINK_LOCAL_NET) ? {} : { linkLocal: false }),
+  };
+};
+
+const guestRoute = (r: Route, nic: PodNic, kernel: boolean): GuestRoute => {
+  const dst = dstOf(r);
+  return {
+    dst: dst === undefined ? r.dst : networkOf(dst).text,
+    ...(r.gateway === undefined ? {} : { via: r.gateway }),
+    dev: nic.mac,
+    ...(r.prefsrc === undefined ? {} : { src: r.prefsrc }),
+    ...(r.metric === undefined ? {} : { metric: r.metric }),
+    ...(r.scope === 'link' || r.scope === 'host' ? { scope: r.scope } : {}),
+    ...(kernel ? { kernel: true } : {}),
+  };
+};
+
+/**
+ * Every main-table unicast route of the pod's links, in an order the guest
+ * can add them in: the kernel's first (they come with the addresses), then
+ * routes without a gateway, then those through one (a gateway must be
+ * reachable when its route is added; ip lists `default via` first).
+ */
+const guestRoutes = (all: readonly NicRoutes[]): GuestRoute[] => {
+  const kernel: GuestRoute[] = [];
+  const direct: GuestRoute[] = [];
+  const viaGateway: GuestRoute[] = [];
+  for (const { nic, routes, kernel: made } of all) {
+    for (const r of routes) {
+      if (made.includes(r)) kernel.push(guestRoute(r, nic, true));
+      else (r.gateway === undefined ? direct : viaGateway).push(guestRoute(r, nic, false));
+    }
+  }
+  return [...kernel, ...direct, ...viaGateway];
+};
+
+export const guestConfigFor = (snap: Snapshot, nics: readonly PodNic[], ping: readonly string[]): GuestConfig => {
+  const all = nics.map((n) => routesOf(snap, n));
+  return { nics: all.map(guestNic), routes: guestRoutes(all), exactRouting: true, ping };
+};
+
+/**
+ * The pod's routes the guest is not told, as ip would name them: other
+ * tables (policy routing needs rules the guest does not get), routes that
+ * are not unicast, routes through links the VM does not get. For a note.
+ */
+export const routesNotReplayed = (snap: Snapshot, nics: readonly PodNic[]): string[] => {
+  const names = new Set(nics.map((n) => n.link.name));
+  return snap.routes
+    .filter((r) => (r.table ?? 'main') !== 'local' && r.dev !== 'lo' && r.type !== 'multicast')
+    .filter((r) => !(isMainUnicast(r) && r.dev !== undefined && names.has(r.dev)))
+    .map((r) =>
+      [r.type ?? '', r.dst, r.gateway === undefined ? '' : `via ${r.gateway}`, r.dev === undefined ? '' : `dev ${r.dev}`, r.table === undefined ? '' : `table ${r.table}`]
+        .filter((w) => w !== '')
+        .join(' '),
+    );
+};
