@@ -24,6 +24,7 @@ import type { Link } from '@tapwire/endpoints';
 import type { Finding } from './findings.js';
 import type { Attachment } from './model.js';
 import type { NetnsView } from './state.js';
+import { isOnLowerOf } from './lower.js';
 import { isIngress } from './tc-json.js';
 
 export interface HalfMade {
@@ -39,12 +40,7 @@ const TAPWIRE_NAME = /^tw([1-9][0-9]{0,9})$/;
 const isBareTap = (d: Link): boolean =>
   d.kind === 'tun' && d.tun !== undefined && d.tun.mode === 'tap' && d.tun.vnetHdr && d.tun.persist && !d.tun.pi;
 
-const isBareMacvtapOn = (d: Link, link: Link): boolean => {
-  if (d.kind !== 'macvtap' || d.kindData['mode'] !== 'bridge') return false;
-  const isLink = (p: Link['parent'], l: { readonly name: string | undefined; readonly ifindex: number | undefined } | undefined): boolean =>
-    p !== undefined && l !== undefined && !p.otherNetns && ((p.name !== undefined && p.name === l.name) || (p.ifindex !== undefined && p.ifindex === l.ifindex));
-  return isLink(d.parent, link) || (link.kind === 'macvlan' && link.parent !== undefined && !link.parent.otherNetns && isLink(d.parent, link.parent));
-};
+const isBareMacvtapOn = (d: Link, link: Link): boolean => d.kind === 'macvtap' && d.kindData['mode'] === 'bridge' && isOnLowerOf(d, link);
 
 export const halfMadeDevices = (view: NetnsView): HalfMade[] =>
   view.links.flatMap((device): HalfMade[] => {

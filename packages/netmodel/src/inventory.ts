@@ -3,6 +3,7 @@
 import * as E from 'fp-ts/lib/Either.js';
 import type { Link } from '@tapwire/endpoints';
 import type { Finding } from './findings.js';
+import { describeParent, expectedLower, isOnLowerOf } from './lower.js';
 import type { Argv, Attachment } from './model.js';
 import { readdAddressArgv } from './plan.js';
 import { decodeRecord, isTapwireAlias, type AttachRecord } from './record.js';
@@ -66,10 +67,10 @@ export const findingsOf = (view: NetnsView, f: Found): Finding[] => {
       out.push({ _tag: 'MacChanged', device: T, expected: f.record.mac, found: f.device.mac ?? '-', message: `${T}'s MAC is ${f.device.mac ?? 'gone'}, expected ${f.record.mac}` });
     }
     // On a macvlan endpoint the kernel puts the macvtap on the macvlan's own lower device.
-    const lowers = [L.name, ...(L.kind === 'macvlan' && L.parent?.name !== undefined ? [L.parent.name] : [])];
-    const lower = f.device.parent?.name;
-    if (lower === undefined || !lowers.includes(lower)) {
-      out.push({ _tag: 'WrongLower', device: T, expected: L.name, found: lower ?? '-', message: `${T} is not on ${L.name}` });
+    if (!isOnLowerOf(f.device, L)) {
+      const expected = expectedLower(L);
+      const found = describeParent(f.device.parent);
+      out.push({ _tag: 'WrongLower', device: T, expected, found, message: `${T} is on ${found}, not on ${expected}` });
     }
     const addrs = L.addresses.filter((a) => !(a.family === 'inet6' && a.scope === 'link'));
     if (addrs.length > 0) {
