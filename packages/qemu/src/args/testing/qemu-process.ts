@@ -7,6 +7,8 @@ import type { ExecutionContext } from 'ava';
 export interface QemuProcess {
   readonly child: ChildProcess;
   readonly stderr: () => string;
+  /** Everything QEMU wrote on stdout: the guest's serial console when it is on stdio. */
+  readonly stdout: () => string;
   /** Resolves when QEMU has exited, however that happened. */
   readonly exited: Promise<{ readonly code: number | null; readonly signal: NodeJS.Signals | null }>;
 }
@@ -24,7 +26,11 @@ export const startQemu = (t: ExecutionContext, argv: readonly string[], childFds
   child.stderr?.on('data', (c: string) => {
     stderr += c;
   });
-  child.stdout?.resume();
+  let stdout = '';
+  child.stdout?.setEncoding('utf8');
+  child.stdout?.on('data', (c: string) => {
+    stdout += c;
+  });
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
     // 'close', not 'exit': by then stderr has been read to the end.
     child.once('close', (code, signal) => resolve({ code, signal }));
@@ -38,7 +44,7 @@ export const startQemu = (t: ExecutionContext, argv: readonly string[], childFds
     if (!done) child.kill('SIGKILL');
     await exited;
   });
-  return { child, stderr: () => stderr, exited };
+  return { child, stderr: () => stderr, stdout: () => stdout, exited };
 };
 
 /** Waits for QEMU to exit by itself; a timeout is a failure of the test. */
