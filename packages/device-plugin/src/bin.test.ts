@@ -31,6 +31,8 @@ test('as a process: waits for kubelet, registers, allocates, and on SIGTERM dele
   const child = execa('nsenter', [`--net=${ns.path}`, '--', process.execPath, BIN, '--dir', dir], {
     env: { DP_MACVTAP_CONF: JSON.stringify([{ name: 'dp', lowerDevice: 'lowr', mode: 'bridge', capacity: 2 }]) },
     reject: false,
+    // execa would SIGKILL 5 s after our SIGTERM; cleanup under load (a TCG guest beside us) can take longer.
+    forceKillAfterDelay: 60_000,
   });
   t.teardown(() => void child.kill('SIGKILL'));
   const socket = join(dir, 'macvtap.network.kubevirt.io_dp.sock');
@@ -42,9 +44,11 @@ test('as a process: waits for kubelet, registers, allocates, and on SIGTERM dele
   t.deepEqual(kubelet.latest(RESOURCE)?.lists.at(-1)?.devices, [{ ID: 'dpMvp0', health: 'Healthy' }, { ID: 'dpMvp1', health: 'Healthy' }]);
   t.true(E.isRight(await kubelet.call(RESOURCE, 'Allocate', { container_requests: [{ devices_ids: ['dpMvp0', 'dpMvp1'] }] })));
   t.is((await macvtaps(ns.name)).length, 2);
+  const stopping = Date.now();
   child.kill('SIGTERM');
   const done = await child;
-  t.is(done.exitCode, 0, String(done.stderr));
+  t.log(`exited ${Date.now() - stopping} ms after SIGTERM`);
+  t.is(done.exitCode, 0, `${String(done.stderr)} signal ${done.signal ?? 'none'}`);
   t.deepEqual(await macvtaps(ns.name), []);
   t.false(existsSync(socket));
   t.regex(String(done.stderr), /offering macvtap.network.kubevirt.io\/dp \(2 on lowr, bridge\)/);

@@ -2,7 +2,7 @@
 // the host: a veth there is the lower device. Registration, ListAndWatch,
 // Allocate, health that follows a flapping and vanishing lower device, a
 // kubelet restart, and cleanup on stop. Nothing touches the real host netns.
-import { existsSync } from 'node:fs';
+import { existsSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import test from 'ava';
 import * as E from 'fp-ts/lib/Either.js';
@@ -66,6 +66,12 @@ test('registers, lists, allocates /dev/tapN, follows the lower device, survives 
   t.true(E.isRight(await kubelet.call(RESOURCE, 'Allocate', { container_requests: [{ devices_ids: ['dpMvp3'] }] })));
   // dpMvp0/1 went with the deleted lower device; dpMvp2/3 are still ours.
   t.deepEqual((await macvtaps(ns.name)).map((l) => l.ifname).sort(), ['dpMvp2', 'dpMvp3']);
+
+  // Our socket removed behind our back (kubelet.sock unchanged): served and registered again.
+  const regs = plugin.registrations();
+  rmSync(join(dir, 'macvtap.network.kubevirt.io_dp.sock'));
+  await until('re-registration after losing our socket', () => plugin.registrations() > regs);
+  t.true(existsSync(join(dir, 'macvtap.network.kubevirt.io_dp.sock')));
 
   // Stop: every macvtap the plugin made and still holds is deleted, its socket removed.
   await plugin.stop();
