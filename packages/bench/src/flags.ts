@@ -33,8 +33,9 @@ export const USAGE = `usage: pnpm bench [-- options]     (root: it makes netns, 
   --no-boot            skip the guest boot bench (TCG boots take seconds each)
   --no-cni             skip the CNI bench
   --json               print one JSON object instead of Markdown (progress goes to stderr)
-  --write              also write docs/bench/RESULTS.md and docs/bench/results.json
-docs/bench/scale.svg is rewritten by every run.`;
+  --write              keep the run in docs/bench (RESULTS.md, results.json, scale.svg)
+Without --write nothing in the repo is written: the run's report, data and chart
+go to a new directory under the temp dir, named on stderr.`;
 
 export const describeBadFlag = (e: BadFlag): string => `${e.flag} ${JSON.stringify(e.input)}: expected ${e.expected}`;
 

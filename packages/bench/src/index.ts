@@ -17,6 +17,8 @@ export type { Targets } from './targets.js';
 export { targetsOf, FLOOR_TARGET, FLOOR_TARGET_LINKS } from './targets.js';
 export type { BenchResults } from './results.js';
 export { renderMarkdown } from './report.js';
+export { writeRunOutputs, DOCS_DIR, OUTPUT_FILES } from './outputs.js';
+export type { OutputTarget } from './outputs.js';
 export { renderScaleSvg, renderResultsSvg } from './svg.js';
 export { attachCommands, detachCommands, handTargets } from './hand-commands.js';
 export { handArgv, handNetdev } from './boot-argv.js';
