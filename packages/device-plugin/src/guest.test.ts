@@ -23,8 +23,9 @@ test('a guest boots on the allocated macvtap and pings through the lower device'
   // The lower device's peer answers for the network: 10.77.0.1 in the netns playing the host.
   await sh(['ip', '-n', ns.name, 'addr', 'add', '10.77.0.1/24', 'dev', 'peer']);
   const pod = await makeNetns(t, 'twpod');
-  // IPv4 only: with IPv6 on net1, launch's guest check reported "route-missing:
-  // IPv6 fe80::/64" once here although the guest pinged (reported to its owners).
+  // IPv4 only: with IPv6 on net1, launch run right after net1 came up failed
+  // its guest check ("route-missing: IPv6 fe80::/64") although the guest
+  // pinged; 2 s later it passed. A race for launch's owners, not ours.
   await sh(['ip', 'netns', 'exec', pod.name, 'sysctl', '-qw', 'net.ipv6.conf.default.disable_ipv6=1']);
   await until('registration', () => (kubelet.latest(RESOURCE)?.lists.length ?? 0) > 0);
   const alloc = await kubelet.call(RESOURCE, 'Allocate', { container_requests: [{ devices_ids: ['dpMvp0'] }] });
