@@ -9,7 +9,7 @@ import * as E from 'fp-ts/lib/Either.js';
 import { makeNetns, requireCommand, requireRoot, sh } from '@tapwire/testkit';
 import { describeDevicePluginError } from './errors.js';
 import { startDevicePlugin } from './main.js';
-import { until, type KubeletStandIn } from './testing/kubelet.js';
+import { startKubelet, until, type KubeletStandIn } from './testing/kubelet.js';
 import { addVeth, macvtaps, RESOURCE, rig, tempDir } from './testing/rig.js';
 
 const lastList = (k: KubeletStandIn) => k.latest(RESOURCE)?.lists.at(-1)?.devices;
@@ -99,4 +99,39 @@ test('[] offers physical links and bonds only: none in a netns with a veth', asy
   t.teardown(() => r.right.stop());
   t.deepEqual(r.right.states, []);
   t.true(lines.some((l) => /no resources to offer/.test(l)));
+});
+
+test('two resources: each registered on its own socket; concurrent Allocates; a missing lower device is Unhealthy from the start', async (t) => {
+  if (!requireRoot(t)) return;
+  const ns = await makeNetns(t, 'twdp');
+  await addVeth(ns.name);
+  const dir = tempDir(t);
+  const kubelet = await startKubelet(dir);
+  t.teardown(() => kubelet.close());
+  const started = await startDevicePlugin({
+    dir,
+    netns: ns.path,
+    config: JSON.stringify([{ name: 'a', lowerDevice: 'lowr', capacity: 3 }, { name: 'b', lowerDevice: 'lowr', mode: 'private', capacity: 3 }, { name: 'c', lowerDevice: 'absent0' }]),
+    pollMs: 100,
+    log: (l) => t.log(l),
+  });
+  if (E.isLeft(started)) return t.fail(describeDevicePluginError(started.left));
+  t.teardown(() => started.right.stop());
+  const [a, b, c] = ['a', 'b', 'c'].map((n) => `macvtap.network.kubevirt.io/${n}`) as [string, string, string];
+  await until('three registrations with lists', () => [a, b, c].every((r) => (kubelet.latest(r)?.lists.length ?? 0) > 0));
+  t.deepEqual(kubelet.registrations.map((r) => r.request.endpoint).sort(), ['a', 'b', 'c'].map((n) => `macvtap.network.kubevirt.io_${n}.sock`));
+  t.true(kubelet.latest(c)?.lists.at(-1)?.devices.every((d) => d.health === 'Unhealthy'));
+  const [ra, rb, rc] = await Promise.all([
+    kubelet.call(a, 'Allocate', { container_requests: [{ devices_ids: ['aMvp0', 'aMvp1'] }] }),
+    kubelet.call(b, 'Allocate', { container_requests: [{ devices_ids: ['bMvp2'] }] }),
+    kubelet.call(c, 'Allocate', { container_requests: [{ devices_ids: ['cMvp0'] }] }),
+  ]);
+  t.true(E.isRight(ra) && E.isRight(rb));
+  t.true(E.isLeft(rc) && /lower device "absent0"/.test(rc.left.details));
+  const made = await macvtaps(ns.name);
+  t.deepEqual(made.map((l) => [l.ifname, l.link]).sort(), [['aMvp0', 'lowr'], ['aMvp1', 'lowr'], ['bMvp2', 'lowr']]);
+  const info = JSON.parse(await sh(['ip', '-n', ns.name, '-j', '-d', 'link', 'show', 'dev', 'bMvp2'])) as { linkinfo: { info_data: { mode: string } } }[];
+  t.is(info[0]?.linkinfo.info_data.mode, 'private');
+  await started.right.stop();
+  t.deepEqual(await macvtaps(ns.name), []);
 });
