@@ -1,0 +1,2 @@
+// Pod networks from NetworkAttachmentDefinitions: see README (issue 11).
+export {};
