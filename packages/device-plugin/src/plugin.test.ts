@@ -86,6 +86,9 @@ test('bad DP_MACVTAP_CONF is a typed error at start, before anything is served',
   const r = await startDevicePlugin({ dir, netns: ns.path, config: '[{"name":"x","lowerDevice":"eth0","mode":"bridged"}]', log: (l) => t.log(l) });
   t.true(E.isLeft(r) && r.left._tag === 'BadConfig');
   if (E.isLeft(r)) t.regex(describeDevicePluginError(r.left), /DP_MACVTAP_CONF\[0\]\.mode: expected a macvtap mode/);
+  // A plugin directory that does not exist: ServeFailed naming the socket.
+  const nodir = await startDevicePlugin({ dir: join(dir, 'missing'), netns: ns.path, config: '[{"name":"x","lowerDevice":"lo"}]', log: (l) => t.log(l) });
+  t.true(E.isLeft(nodir) && nodir.left._tag === 'ServeFailed' && nodir.left.socket === join(dir, 'missing', 'macvtap.network.kubevirt.io_x.sock'));
 });
 
 test('[] offers physical links and bonds only: none in a netns with a veth', async (t) => {
