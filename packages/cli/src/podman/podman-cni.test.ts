@@ -8,7 +8,7 @@ import test, { type ExecutionContext } from 'ava';
 import { execa } from 'execa';
 import { bundlePlugins } from '@tapwire/cni';
 import { requireCommand, requireRoot, sh, uniqueName } from '@tapwire/testkit';
-import { hostLinks, hostLocal, leases, podmanEnv, REFERENCE_DIR, type Container, type PodmanEnv } from './fixture.js';
+import { hostLinks, hostLocal, IMAGE, leases, podmanEnv, REFERENCE_DIR, type Container, type PodmanEnv } from './fixture.js';
 
 let bin = '';
 test.before(async () => {
@@ -125,6 +125,21 @@ for (const first of ['bridge', 'ptp'] as const) {
     }
   });
 }
+
+// What docs/cni.md tells users: Podman 4's libcni (1.1) takes results up to
+// 1.0.0. When this starts passing a 1.1.0 network, update the doc's table.
+test.serial('Podman 4 refuses a cniVersion 1.1.0 result, and its DEL after the failed ADD leaves nothing', async (t) => {
+  if (!gate(t)) return;
+  const env = await podmanEnv(t, bin);
+  const net = env.addNetwork([{ type: 'tap', ipam: hostLocal(env.ipamDir, '10.214.9.0/24') }], '1.1.0');
+  const r = await env.podman(['run', '--detach', '--network', net, IMAGE, 'sleep', '3600']);
+  t.not(r.exitCode, 0);
+  t.regex(r.stderr, /unsupported CNI result version "1\.1\.0"/);
+  t.deepEqual(leases(env.ipamDir), []);
+  const ns = (await env.podman(['ps', '--all', '--format', '{{.ID}}'])).stdout.trim();
+  const sandbox = (await env.podman(['inspect', '--format', '{{.NetworkSettings.SandboxKey}}', ns])).stdout.trim();
+  t.false(sandbox !== '' && existsSync(sandbox), `the failed container's netns ${sandbox} is gone`);
+});
 
 test.serial('macvtap by deviceID: the host macvtap becomes eth0 with the lease Podman reports; stop runs DEL', async (t) => {
   if (!gate(t)) return;
