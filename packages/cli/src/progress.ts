@@ -17,9 +17,13 @@ const endLine = (e: StageEvent): string => {
   return `  ${mark} ${e.stage.padEnd(8)} ${e.status === 'skip' ? ''.padStart(8) : fmtMs(e.ms ?? 0).padStart(8)}  ${e.note ?? ''}`.trimEnd();
 };
 
+/** A pending line is redrawn by moving up one row: it must not wrap on an 80-column terminal. */
+const PENDING_MAX = 78;
+
 const pendingLine = (stage: string, notes: readonly (string | undefined)[]): string => {
   const note = notes.filter((n) => n !== undefined && n !== '').join('; ');
-  return `  … ${stage}${note === '' ? '' : ` (${note})`}`;
+  const line = [...`  … ${stage}${note === '' ? '' : ` (${note})`}`];
+  return line.length <= PENDING_MAX ? line.join('') : `${line.slice(0, PENDING_MAX - 1).join('')}…`;
 };
 
 /**

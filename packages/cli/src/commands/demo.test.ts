@@ -120,6 +120,17 @@ test('stage lines: a stage that fails when run again for a retry is shown failed
   t.deepEqual(lines.map((l) => l.slice(0, 4) + stageOf(l)), ['  ✔ fds', '  ✘ fds', '  ✘ boot']);
 });
 
+test('stage lines (terminal): a pending line never wraps on 80 columns (it is redrawn one row up)', (t) => {
+  const term = terminal();
+  const print = progressPrinter(term.write, true);
+  print({ stage: 'boot', status: 'start', note: 'x'.repeat(200) });
+  const [line] = term.screen();
+  t.is([...(line ?? '')].length, 78);
+  t.true(line?.endsWith('…'));
+  print({ stage: 'boot', status: 'ok', ms: 10 });
+  t.deepEqual(term.screen(), ['  ✔ boot        10 ms']);
+});
+
 /**
  * Runs commands in a mount namespace of their own whose /run/tapwire is an
  * empty temp dir: launchPod there probes KVM afresh whatever this host's

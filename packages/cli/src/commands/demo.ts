@@ -13,7 +13,9 @@ import { parseVerbArgs, type Verb } from './verb-args.js';
 export const DEMO_HELP = `tapwire demo [--model M] [--queues N] [--accel auto|kvm|tcg] [--timeout D] [--json]
   Make a throwaway pod netns wired by a veth to a peer netns, inspect it, attach
   it (tcfilter, 2 queues by default), boot the guest, ping the peer from the
-  guest, tear everything down and print the stages. Exit 0 on success.`;
+  guest and tear everything down, showing each stage as it ends. Where /dev/kvm
+  opens but cannot run the guest, the boot falls back to TCG (a note, not a
+  failure). --json: one JSON object on stdout, the stages on stderr. Exit 0 on success.`;
 
 const VERB: Verb = { name: 'demo', help: DEMO_HELP };
 
