@@ -139,7 +139,6 @@ export const launchPod =
       timer.ok('scan', usable.map((e) => `${e.link.name} (${e.kind})`).join(', '));
 
       const vhost = o.vhost === 'on' || (o.vhost === 'auto' && existsSync('/dev/vhost-net'));
-      if (o.vhost === 'auto' && !vhost) notes.push('no /dev/vhost-net: virtio-net runs in QEMU (vhost off)');
 
       timer.start('attach', o.dryRun ? 'dry run: planning only' : undefined);
       let attachments: readonly Attachment[];
@@ -156,6 +155,8 @@ export const launchPod =
       timer.ok('attach', attachments.map((a) => `${a.link} -> ${a.tapName} (${a.model}, ${a.queues}q)`).join(', ') || 'nothing to attach');
 
       const nics = vmNicsOf(endpoints, attachments, o.queues);
+      // vhost-net only serves taps and macvtaps: a vhost-user NIC has its own backend.
+      if (o.vhost === 'auto' && !vhost && nics.some((n) => n.kind === 'attached')) notes.push('no /dev/vhost-net: virtio-net runs in QEMU (vhost off)');
       notes.push(...queueNotes(nics));
       const positions = assignFdPositions(fdNeeds(nics, vhost));
       if (E.isLeft(positions)) return E.left(positions.left);
