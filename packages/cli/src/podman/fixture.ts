@@ -10,7 +10,7 @@
 // no setting for its place); it holds no image, container or network state.
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, copyFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import type { ExecutionContext } from 'ava';
 import { execa } from 'execa';
 import { uniqueName } from '@tapwire/testkit';
@@ -91,9 +91,10 @@ const hostLinks = async (): Promise<string[]> =>
 
 /**
  * A fresh Podman env for one test; `pluginDir` holds our bundled plugins.
- * Teardown: `podman rm -af`, then the host links the env's networks made
- * (bridges named in its conflists), libcni cache entries of its networks,
- * then the temp dir (storage, leases, configs).
+ * Teardown: `podman rm -af` (DEL for every container), then whatever a
+ * failure may have left - its containers' netns, the bridges named in its
+ * conflists, libcni cache entries of its networks - then the temp dir
+ * (storage, leases, configs).
  */
 export const podmanEnv = async (t: ExecutionContext, pluginDir: string): Promise<PodmanEnv> => {
   const dir = mkdtempSync(join(tmpdir(), 'tapwire-podman-'));
@@ -107,8 +108,11 @@ export const podmanEnv = async (t: ExecutionContext, pluginDir: string): Promise
   };
   const networks: string[] = [];
   const bridges: string[] = [];
+  const sandboxes: string[] = [];
   t.teardown(async () => {
     await podman(['rm', '--all', '--force', '--time', '0']);
+    // Podman removes a container's netns on rm; one left by a crashed podman goes here.
+    for (const ns of sandboxes) if (existsSync(ns)) await execa('ip', ['netns', 'del', basename(ns)], { reject: false });
     for (const b of bridges) await execa('ip', ['link', 'del', b], { reject: false });
     if (existsSync(LIBCNI_CACHE)) {
       for (const f of readdirSync(LIBCNI_CACHE)) if (networks.some((n) => f.startsWith(`${n}-`))) rmSync(join(LIBCNI_CACHE, f), { force: true });
@@ -131,6 +135,7 @@ export const podmanEnv = async (t: ExecutionContext, pluginDir: string): Promise
     const id = r.stdout.trim().split('\n').pop() ?? '';
     const state = await podman(['inspect', '--format', '{{.State.Pid}} {{.NetworkSettings.SandboxKey}}', id]);
     const [pid, netns] = state.stdout.trim().split(' ');
+    if (netns !== undefined && netns !== '') sandboxes.push(netns);
     return { id, pid: Number(pid), netns: netns ?? '' };
   };
   const cachedResult = (network: string, id: string): Record<string, unknown> | undefined => {
