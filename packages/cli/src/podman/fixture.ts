@@ -40,8 +40,8 @@ export interface PodmanEnv {
   /** host-local's dataDir for this env's networks. */
   readonly ipamDir: string;
   readonly podman: (args: readonly string[]) => Promise<PodmanRun>;
-  /** Writes NAME.conflist into the env's network config dir (default cniVersion 1.0.0: libcni 1.1 refuses 1.1.0 results). */
-  readonly addNetwork: (plugins: readonly Record<string, unknown>[], cniVersion?: string) => string;
+  /** Writes NAME.conflist into the env's network config dir; `top` are its version fields (default cniVersion 1.0.0: libcni 1.1 refuses 1.1.0 results). */
+  readonly addNetwork: (plugins: readonly Record<string, unknown>[], top?: { readonly cniVersion: string; readonly cniVersions?: readonly string[] }) => string;
   readonly run: (network: string) => Promise<Container>;
   /** The result libcni cached for the container on the network (what the runtime got from ADD). */
   readonly cachedResult: (network: string, id: string) => Record<string, unknown> | undefined;
@@ -122,11 +122,11 @@ export const podmanEnv = async (t: ExecutionContext, pluginDir: string): Promise
   const imported = await podman(['import', await busyboxTar(dir), IMAGE]);
   if (imported.exitCode !== 0) throw new Error(`podman import failed: ${imported.stderr}`);
 
-  const addNetwork = (plugins: readonly Record<string, unknown>[], cniVersion = '1.0.0'): string => {
+  const addNetwork: PodmanEnv['addNetwork'] = (plugins, top = { cniVersion: '1.0.0' }) => {
     const name = uniqueName('twp');
     networks.push(name);
     for (const p of plugins) if (p['type'] === 'bridge' && typeof p['bridge'] === 'string') bridges.push(p['bridge']);
-    writeFileSync(join(dir, 'net.d', `${name}.conflist`), JSON.stringify({ cniVersion, name, plugins }, null, 2));
+    writeFileSync(join(dir, 'net.d', `${name}.conflist`), JSON.stringify({ ...top, name, plugins }, null, 2));
     return name;
   };
   const run = async (network: string): Promise<Container> => {

@@ -131,7 +131,7 @@ for (const first of ['bridge', 'ptp'] as const) {
 test.serial('Podman 4 refuses a cniVersion 1.1.0 result, and its DEL after the failed ADD leaves nothing', async (t) => {
   if (!gate(t)) return;
   const env = await podmanEnv(t, bin);
-  const net = env.addNetwork([{ type: 'tap', ipam: hostLocal(env.ipamDir, '10.214.9.0/24') }], '1.1.0');
+  const net = env.addNetwork([{ type: 'tap', ipam: hostLocal(env.ipamDir, '10.214.9.0/24') }], { cniVersion: '1.1.0' });
   const r = await env.podman(['run', '--detach', '--network', net, IMAGE, 'sleep', '3600']);
   t.not(r.exitCode, 0);
   t.regex(r.stderr, /unsupported CNI result version "1\.1\.0"/);
@@ -139,6 +139,18 @@ test.serial('Podman 4 refuses a cniVersion 1.1.0 result, and its DEL after the f
   const ns = (await env.podman(['ps', '--all', '--format', '{{.ID}}'])).stdout.trim();
   const sandbox = (await env.podman(['inspect', '--format', '{{.NetworkSettings.SandboxKey}}', ns])).stdout.trim();
   t.false(sandbox !== '' && existsSync(sandbox), `the failed container's netns ${sandbox} is gone`);
+});
+
+// libcni 1.2+ picks the highest of cniVersions it knows; libcni 1.1 ignores the key.
+test.serial('cniVersion 1.0.0 with cniVersions [1.0.0, 1.1.0] works on Podman 4', async (t) => {
+  if (!gate(t)) return;
+  const env = await podmanEnv(t, bin);
+  const net = env.addNetwork([{ type: 'tap', ipam: hostLocal(env.ipamDir, '10.214.10.0/24') }], { cniVersion: '1.0.0', cniVersions: ['1.0.0', '1.1.0'] });
+  const c = await env.run(net);
+  t.like(env.cachedResult(net, c.id), { cniVersion: '1.0.0' });
+  t.regex(await podmanIp(env, c, net), /^10\.214\.10\./);
+  t.is((await env.podman(['rm', '--force', '--time', '0', c.id])).exitCode, 0);
+  await assertDeleted(t, env, c, net, []);
 });
 
 test.serial('macvtap by deviceID: the host macvtap becomes eth0 with the lease Podman reports; stop runs DEL', async (t) => {
