@@ -2,7 +2,7 @@
 // tc-redirect-tap chained after the reference plugins: the guest boots on the
 // tap the plugin made (launch reuses it, and leaves it to the runtime's DEL)
 // and pings the pod's gateway.
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readlinkSync, rmSync, statSync } from 'node:fs';
 import { basename } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import test, { type ExecutionContext } from 'ava';
@@ -30,6 +30,31 @@ const gate = (t: ExecutionContext, first: string): boolean =>
   requireCommand(t, `${REFERENCE_DIR}/${first}`) &&
   requireCommand(t, `${REFERENCE_DIR}/host-local`);
 
+/** Name, kind and MAC of every link (operstate follows whether a VMM holds the tap: not compared). */
+const podLinks = async (netns: string): Promise<string[]> =>
+  (JSON.parse(await sh(['ip', '-n', basename(netns), '-j', '-d', 'link', 'show'])) as { ifname: string; address?: string; linkinfo?: { info_kind?: string } }[]).map(
+    (l) => `${l.ifname} ${l.linkinfo?.info_kind ?? '-'} ${l.address ?? '-'}`,
+  );
+
+/** QEMU processes in the netns (QEMU's argv does not name it), after up to 2 s for one quitting. */
+const qemuPidsIn = async (netns: string): Promise<string[]> => {
+  const inode = statSync(netns).ino;
+  let found: string[] = [];
+  for (let i = 0; i < 20; i += 1) {
+    const pids = (await execa('pgrep', ['-f', 'qemu-system-x86_64'], { reject: false })).stdout.split('\n').filter(Boolean);
+    found = pids.filter((pid) => {
+      try {
+        return readlinkSync(`/proc/${pid}/ns/net`) === `net:[${inode}]`;
+      } catch {
+        return false;
+      }
+    });
+    if (found.length === 0) return [];
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return found;
+};
+
 interface LaunchJson {
   readonly ok: boolean;
   readonly attachments: readonly { readonly link: string; readonly tapName: string; readonly existing?: boolean }[];
@@ -47,14 +72,15 @@ for (const [first, third] of [['bridge', 7], ['ptp', 8]] as const) {
     const head = first === 'bridge' ? { type: 'bridge', bridge: uniqueName('twpb'), isGateway: true } : { type: 'ptp' };
     const net = env.addNetwork([{ ...head, ipam: hostLocal(env.ipamDir, `10.214.${third}.0/24`) }, { type: 'tc-redirect-tap' }]);
     const c = await env.run(net);
-    const linksBefore = await sh(['ip', '-n', basename(c.netns), '-br', 'link']);
+    const linksBefore = await podLinks(c.netns);
     const r = await execa('node', [BIN, 'launch', `pid:${c.pid}`, '--accel', 'tcg', '--ping', gateway, '--timeout', '240s', '--json'], { reject: false, timeout: 300_000 });
     t.is(r.exitCode, 0, `${r.stderr}\n${r.stdout.slice(0, 4000)}`);
     const out = JSON.parse(r.stdout) as LaunchJson;
     t.true(out.ok, JSON.stringify(out.stages));
     t.deepEqual(out.guest?.pings.map((p) => [p.addr, p._tag]), [[gateway, 'PingOk']]);
     t.deepEqual(out.attachments.map((a) => [a.link, a.existing === true]), [['eth0', true]], 'launch reused the tap tc-redirect-tap made');
-    t.is(await sh(['ip', '-n', basename(c.netns), '-br', 'link']), linksBefore, 'launch left the pod as the runtime made it');
+    t.deepEqual(await podLinks(c.netns), linksBefore, 'launch left the pod as the runtime made it');
+    t.deepEqual(await qemuPidsIn(c.netns), [], 'no QEMU left in the pod netns');
     t.is((await env.podman(['rm', '--force', '--time', '0', c.id])).exitCode, 0);
     t.deepEqual(leases(env.ipamDir), []);
   });
