@@ -13,6 +13,8 @@ import { halfMadeDevices } from './half-made.js';
 import type { Attachment, Model } from './model.js';
 import { plan, SUPPORTED_MODELS } from './plan.js';
 import { readNetns } from './state.js';
+import { findAttachments } from './inventory.js';
+import { underNetnsLock } from './lock.js';
 
 /** Endpoints attachAll takes: attachable, and not passed through as they are. */
 export const wantsModel = (e: Endpoint): boolean => e.skipped === undefined && e.kind !== 'physical' && e.kind !== 'vhost-user';
@@ -27,20 +29,29 @@ export const modelFor =
   (e: Endpoint): Model =>
     e.kind === 'macvtap' && !(SUPPORTED_MODELS.macvtap ?? []).includes(model) ? 'none' : model;
 
-/** 2 spawns to read the netns and 1 per phase of the model (tcfilter 2, macvtap 1), for any number of endpoints. */
-export const attachAll =
-  (ns: NetnsHandle, endpoints: readonly Endpoint[], model: Model, opts: Omit<AttachOptions, 'tapName'> = {}): TE.TaskEither<NetmodelError, readonly Attachment[]> =>
-  async () => {
-    const chosen = endpoints.filter(wantsModel);
-    // Pure and before any spawn: a model the endpoints cannot take costs nothing.
-    const choose = modelFor(model);
+/**
+ * 2 spawns to read the netns and 1 per phase of the model (tcfilter 2,
+ * macvtap 1), for any number of endpoints; under the netns lock.
+ */
+export const attachAll = (ns: NetnsHandle, endpoints: readonly Endpoint[], model: Model, opts: Omit<AttachOptions, 'tapName'> = {}): TE.TaskEither<NetmodelError, readonly Attachment[]> => {
+  const chosen = endpoints.filter(wantsModel);
+  const choose = modelFor(model);
+  return async () => {
+    // Pure and before any spawn or lock: a model the endpoints cannot take costs nothing.
     for (const e of chosen) {
       const p = plan(e, choose(e), opts);
       if (E.isLeft(p)) return p;
     }
-    const view = await readNetns(ns)();
-    if (E.isLeft(view)) return view;
-    // A half-made device of ours scans as an attachable tap; it is not an endpoint.
-    const ours = new Set(halfMadeDevices(view.right).map((h) => h.device.name));
-    return attachIn(ns, view.right, chosen.filter((e) => !ours.has(e.link.name)), choose, opts);
+    return underNetnsLock(ns, `attach --all (model ${model})`, opts.lock, async () => {
+      const view = await readNetns(ns)();
+      if (E.isLeft(view)) return view;
+      // A half-made device of ours scans as an attachable tap; it is not an endpoint.
+      const ours = new Set(halfMadeDevices(view.right).map((h) => h.device.name));
+      // An endpoint another process attached since the caller's scan (its addresses
+      // now on a macvtap, so it scanned "no addresses") is reported as existing.
+      const attached = new Set(findAttachments(view.right).map((f) => f.record.ifindex));
+      const late = endpoints.filter((e) => !wantsModel(e) && attached.has(e.link.ifindex) && e.kind !== 'loopback');
+      return attachIn(ns, view.right, [...chosen, ...late].filter((e) => !ours.has(e.link.name)), choose, opts);
+    })();
   };
+};

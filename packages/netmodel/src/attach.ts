@@ -1,10 +1,11 @@
 // attach: read the netns once (2 spawns), decide for every endpoint against
 // what is there now (refuse foreign state, report an identical earlier
 // attachment, else plan), then apply all plans merged phase by phase (1 spawn
-// per phase whatever the number of endpoints) as one transaction.
+// per phase whatever the number of endpoints) as one transaction - all of it
+// under the netns's lock (lock.ts).
 import * as E from 'fp-ts/lib/Either.js';
 import type * as TE from 'fp-ts/lib/TaskEither.js';
-import type { Endpoint } from '@tapwire/endpoints';
+import type { Endpoint, Link } from '@tapwire/endpoints';
 import type { NetnsHandle } from '@tapwire/sys';
 import { applyPhases, type ApplyOptions } from './apply.js';
 import type { NetmodelError } from './errors.js';
@@ -14,9 +15,14 @@ import { mergePhases } from './merge.js';
 import type { Attachment, Model, Plan } from './model.js';
 import { plan, type PlanOptions } from './plan.js';
 import { readNetns, type NetnsView } from './state.js';
+import { underNetnsLock, type LockOption } from './lock.js';
+import { defaultTapName } from './names.js';
 import { isIngress } from './tc-json.js';
 
-export type AttachOptions = Omit<PlanOptions, 'routes'> & ApplyOptions;
+export type AttachOptions = Omit<PlanOptions, 'routes'> & ApplyOptions & {
+  /** The netns lock (default /run/tapwire/locks, 15 s); false when the caller already serialises. */
+  readonly lock?: LockOption;
+};
 
 export const attachmentOfPlan = (p: Plan): Attachment => ({
   link: p.link,
@@ -29,27 +35,26 @@ export const attachmentOfPlan = (p: Plan): Attachment => ({
   device: p.device,
 });
 
-/** Left: an error; right(Attachment): already attached exactly so; right(undefined): go ahead. */
-const existing = (ns: NetnsHandle, view: NetnsView, p: Plan): E.Either<NetmodelError, Attachment | undefined> => {
-  const mine = findAttachments(view).filter((f) => f.record.ifindex === p.ifindex);
-  const same = mine.find((f) => f.device.name === p.tapName);
-  const other = mine.find((f) => f.device.name !== p.tapName);
-  if (other !== undefined) {
-    return E.left({ _tag: 'ForeignLinkExists', netns: ns.spec, name: other.device.name, detail: `${p.link} is already attached through ${other.device.name} (model ${other.record.model}); detach it first` });
+/**
+ * The link's attachment already in the netns, looked at before planning: the
+ * link as it is now (a macvtap took its addresses) would plan as "not
+ * attachable", which says nothing true. Right(undefined): none.
+ */
+const priorAttachment = (ns: NetnsHandle, view: NetnsView, link: Link, model: Model, opts: Omit<PlanOptions, 'routes'>): E.Either<NetmodelError, Attachment | undefined> => {
+  const found = findAttachments(view).find((f) => f.record.ifindex === link.ifindex);
+  if (found === undefined) return E.right(undefined);
+  const tapName = opts.tapName ?? defaultTapName(link.ifindex);
+  const queues = opts.queues ?? 1;
+  if (found.device.name !== tapName || found.record.model !== model || found.record.queues !== queues) {
+    return E.left({ _tag: 'AlreadyAttached', netns: ns.spec, link: link.name, tapName: found.device.name, model: found.record.model, queues: found.record.queues, asked: { tapName, model, queues } });
   }
-  if (same !== undefined) {
-    if (same.record.model !== p.model || same.record.queues !== p.queues) {
-      return E.left({
-        _tag: 'ForeignLinkExists',
-        netns: ns.spec,
-        name: p.tapName,
-        detail: `it is a tapwire attachment of ${p.link} with model ${same.record.model} and ${same.record.queues} queue(s), not ${p.model} with ${p.queues}; detach it first`,
-      });
-    }
-    const findings = findingsOf(view, same);
-    if (findings.length > 0) return E.left({ _tag: 'AttachmentDrifted', netns: ns.spec, link: p.link, tapName: p.tapName, findings });
-    return E.right({ ...attachmentOf(same), existing: true });
-  }
+  const findings = findingsOf(view, found);
+  if (findings.length > 0) return E.left({ _tag: 'AttachmentDrifted', netns: ns.spec, link: link.name, tapName, findings });
+  return E.right({ ...attachmentOf(found), existing: true });
+};
+
+/** Left: an error; right(undefined): nothing in the way of the plan. */
+const inTheWay = (ns: NetnsHandle, view: NetnsView, p: Plan): E.Either<NetmodelError, undefined> => {
   const halfMade = halfMadeDevices(view).find((h) => h.link.ifindex === p.ifindex);
   if (halfMade !== undefined) {
     return E.left({ _tag: 'AttachmentDrifted', netns: ns.spec, link: p.link, tapName: halfMade.device.name, findings: [halfMadeFinding(halfMade)] });
@@ -74,12 +79,16 @@ export const decide = (ns: NetnsHandle, view: NetnsView, endpoint: Endpoint, mod
   if (halfMadeDevices(view).some((h) => h.device.ifindex === link.ifindex)) {
     return E.left({ _tag: 'NotAttachable', link: link.name, kind: endpoint.kind, reason: 'it is a half-made tapwire device (an attach died before recording it); detach removes it' });
   }
+  if (model !== 'none') {
+    const prior = priorAttachment(ns, view, link, model, opts);
+    if (E.isLeft(prior)) return prior;
+    if (prior.right !== undefined) return E.right({ _tag: 'Existing', attachment: prior.right });
+  }
   const p = plan({ ...endpoint, link } as Endpoint, model, { ...opts, routes: view.routes });
   if (E.isLeft(p)) return p;
   if (p.right.model === 'none') return E.right({ _tag: 'Existing', attachment: { ...attachmentOfPlan(p.right), existing: true } });
-  const found = existing(ns, view, p.right);
-  if (E.isLeft(found)) return found;
-  return E.right(found.right === undefined ? { _tag: 'Apply', plan: p.right } : { _tag: 'Existing', attachment: found.right });
+  const clear = inTheWay(ns, view, p.right);
+  return E.isLeft(clear) ? clear : E.right({ _tag: 'Apply', plan: p.right });
 };
 
 /**
@@ -95,7 +104,7 @@ export const attachIn = async (
   model: Model | ((e: Endpoint) => Model),
   opts: AttachOptions,
 ): Promise<E.Either<NetmodelError, readonly Attachment[]>> => {
-  const { failAt, busyRetries, busyBackoffMs, ...planOpts } = opts;
+  const { failAt, busyRetries, busyBackoffMs, lock: _lock, ...planOpts } = opts;
   const byLink = new Map<string, Decision>();
   for (const e of endpoints) {
     if (byLink.has(e.link.name)) continue;
@@ -114,13 +123,12 @@ export const attachIn = async (
 };
 
 /** Attaches endpoints in one transaction: 2 spawns to read, 1 per phase of the merged plan to change. */
-export const attachMany =
-  (ns: NetnsHandle, endpoints: readonly Endpoint[], model: Model, opts: AttachOptions = {}): TE.TaskEither<NetmodelError, readonly Attachment[]> =>
-  async () => {
+export const attachMany = (ns: NetnsHandle, endpoints: readonly Endpoint[], model: Model, opts: AttachOptions = {}): TE.TaskEither<NetmodelError, readonly Attachment[]> =>
+  underNetnsLock(ns, `attach ${endpoints.map((e) => e.link.name).join(' ')} (model ${model})`, opts.lock, async () => {
     const view = await readNetns(ns)();
     if (E.isLeft(view)) return view;
     return attachIn(ns, view.right, endpoints, model, opts);
-  };
+  });
 
 export const attach =
   (ns: NetnsHandle, endpoint: Endpoint, model: Model, opts: AttachOptions = {}): TE.TaskEither<NetmodelError, Attachment> =>

@@ -11,6 +11,7 @@ import { DETACH_GROUP, type Argv, type Attachment } from './model.js';
 import { defaultTapName } from './names.js';
 import { renderCommand } from './render.js';
 import { readNetns, type NetnsView } from './state.js';
+import { underNetnsLock, type LockOption } from './lock.js';
 import { isIngress, redirectTarget } from './tc-json.js';
 
 export type DetachTarget = string | Attachment;
@@ -99,25 +100,28 @@ const deleteTogether = (view: NetnsView, ip: readonly Argv[]): Argv[] => {
 
 const targetName = (t: DetachTarget | undefined): string => (t === undefined ? '--all' : typeof t === 'string' ? t : t.tapName);
 
-/** Removes the attachment(s) of a link or tap; succeeds with nothing to do. 2 spawns to read, 1 per tool to change. */
-export const detach =
-  (ns: NetnsHandle, target: DetachTarget): TE.TaskEither<NetmodelError, DetachReport> =>
-  async () => {
+export interface DetachOptions {
+  /** The netns lock (lock.ts); false when the caller already serialises. */
+  readonly lock?: LockOption;
+}
+
+/** Removes the attachment(s) of a link or tap; succeeds with nothing to do. 2 spawns to read, 1 per tool to change; under the netns lock. */
+export const detach = (ns: NetnsHandle, target: DetachTarget, opts: DetachOptions = {}): TE.TaskEither<NetmodelError, DetachReport> =>
+  underNetnsLock(ns, `detach ${targetName(target)}`, opts.lock, async () => {
     const view = await readNetns(ns)();
     if (E.isLeft(view)) return view;
     const found = select(view.right, target);
     const halfMade = selectHalfMade(view.right, target);
     return detachFound(ns, view.right, found, halfMade, targetName(target), found.length === 0 && halfMade.length === 0 ? orphanedIngress(view.right, target) : []);
-  };
+  });
 
-/** Every tapwire attachment in the netns, in one process per tool. */
-export const detachAll =
-  (ns: NetnsHandle): TE.TaskEither<NetmodelError, DetachReport> =>
-  async () => {
+/** Every tapwire attachment in the netns, in one process per tool; under the netns lock. */
+export const detachAll = (ns: NetnsHandle, opts: DetachOptions = {}): TE.TaskEither<NetmodelError, DetachReport> =>
+  underNetnsLock(ns, 'detach --all', opts.lock, async () => {
     const view = await readNetns(ns)();
     if (E.isLeft(view)) return view;
     return detachFound(ns, view.right, select(view.right, undefined), selectHalfMade(view.right, undefined), '--all');
-  };
+  });
 
 const checkIn = (ns: NetnsHandle, view: NetnsView, target: DetachTarget | undefined): E.Either<NetmodelError, CheckReport[]> => {
   const found = select(view, target);

@@ -9,7 +9,7 @@ export type PlanError =
   | { readonly _tag: 'BadQueues'; readonly input: string; readonly expected: string }
   | { readonly _tag: 'BadTapName'; readonly input: string; readonly expected: string }
   | { readonly _tag: 'BadModel'; readonly input: string; readonly expected: string }
-  | { readonly _tag: 'BadOwnership'; readonly field: 'owner' | 'group'; readonly input: number; readonly expected: string }
+  | { readonly _tag: 'BadOwnership'; readonly field: 'owner' | 'group'; readonly input: string; readonly expected: string }
   | { readonly _tag: 'ModelNotSupported'; readonly link: string; readonly kind: string; readonly model: Model; readonly supported: readonly Model[] }
   | { readonly _tag: 'PassThroughOnly'; readonly link: string; readonly kind: string }
   | { readonly _tag: 'NotAttachable'; readonly link: string; readonly kind: string; readonly reason: string }
@@ -25,6 +25,16 @@ export type NetmodelError =
   | { readonly _tag: 'LinkNotFound'; readonly netns: string; readonly link: string }
   | { readonly _tag: 'ForeignLinkExists'; readonly netns: string; readonly name: string; readonly detail: string }
   | { readonly _tag: 'ForeignIngressQdisc'; readonly netns: string; readonly link: string }
+  /** The link already has a tapwire attachment other than the one asked for (found under the netns lock). */
+  | {
+      readonly _tag: 'AlreadyAttached';
+      readonly netns: string;
+      readonly link: string;
+      readonly tapName: string;
+      readonly model: Model;
+      readonly queues: number;
+      readonly asked: { readonly tapName: string; readonly model: Model; readonly queues: number };
+    }
   | { readonly _tag: 'AttachmentDrifted'; readonly netns: string; readonly link: string; readonly tapName: string; readonly findings: readonly Finding[] }
   | {
       readonly _tag: 'ApplyFailed';
@@ -50,7 +60,7 @@ export const describeNetmodelError = (e: NetmodelError): string => {
     case 'BadModel':
       return `bad model ${q(e.input)}: expected ${e.expected}`;
     case 'BadOwnership':
-      return `bad tap ${e.field} ${e.input}: expected ${e.expected}`;
+      return `bad tap ${e.field} ${JSON.stringify(e.input)}: expected ${e.expected}`;
     case 'ModelNotSupported':
       return `link ${q(e.link)} is a ${e.kind} endpoint: model ${e.model} is not supported for it (supported: ${e.supported.join(', ') || 'none'})`;
     case 'PassThroughOnly':
@@ -73,6 +83,14 @@ export const describeNetmodelError = (e: NetmodelError): string => {
       return `netns ${q(e.netns)} already has a link ${q(e.name)} that is not this attachment: ${e.detail}`;
     case 'ForeignIngressQdisc':
       return `link ${q(e.link)} in netns ${q(e.netns)} already has an ingress qdisc tapwire did not make; refusing to touch it (model tcfilter needs its own)`;
+    case 'AlreadyAttached': {
+      const differs = [
+        ...(e.tapName === e.asked.tapName ? [] : [`tap ${e.asked.tapName}`]),
+        ...(e.model === e.asked.model ? [] : [`model ${e.asked.model}`]),
+        ...(e.queues === e.asked.queues ? [] : [`${e.asked.queues} queue(s)`]),
+      ];
+      return `link ${q(e.link)} in netns ${q(e.netns)} is already attached by tapwire through ${e.tapName} (model ${e.model}, ${e.queues} queue(s)), not as asked (${differs.join(', ')}); detach it first`;
+    }
     case 'AttachmentDrifted':
       return `link ${q(e.link)} in netns ${q(e.netns)} has a tapwire attachment (${e.tapName}) that drifted: ${e.findings.map((f) => f.message).join('; ')}; detach it first`;
     case 'ApplyFailed':

@@ -26,6 +26,13 @@
 //   take (MtuNotSupported: a tap 68..65521, a macvtap 68..65535), rather than
 //   failing half way through the ip batch.
 // - none changes nothing: the tap (or macvtap) is handed over as is.
+// - A tcfilter tap has an owner and group (ownership.ts): by default this
+//   process's euid/egid, so no other uid in the netns can attach a queue of
+//   it (the kernel lets anyone in when neither is set); null opts out.
+// - attach*/detach* hold the netns's lock (lock.ts, @tapwire/sys flock keyed
+//   by the netns's dev+inode) from reading to their last change: a second
+//   process waits (15 s, then NetnsBusy naming the holder) and then sees the
+//   first one's finished work (existing, or AlreadyAttached). check does not lock.
 // - Cost, whatever the number of endpoints: attach/attachAll read the netns
 //   in 2 spawns (ip, tc), decide every endpoint, and apply all plans merged
 //   phase by phase (merge.ts), 1 spawn per phase (tcfilter 2, macvtap 1), as
@@ -59,7 +66,10 @@ export { attach, attachMany, decide } from './attach.js';
 export { mergePhases } from './merge.js';
 export type { HalfMade } from './half-made.js';
 export { halfMadeDevices } from './half-made.js';
-export type { CheckReport, DetachReport, DetachTarget } from './detach.js';
+export type { CheckReport, DetachOptions, DetachReport, DetachTarget } from './detach.js';
+export type { LockOption } from './lock.js';
+export type { Ownership, TapId } from './ownership.js';
+export { parseTapId, processOwnership, resolveOwnership } from './ownership.js';
 export { detach, detachAll, check } from './detach.js';
 export { attachAll, wantsModel, modelFor } from './attach-all.js';
 export type { NetnsView } from './state.js';

@@ -45,6 +45,9 @@ export interface Plan extends Omit<Attachment, 'existing'> {
   readonly ifindex: number;
   /** The alias recorded on the device tapwire creates (undefined for model none). */
   readonly alias: string | undefined;
+  /** Who may attach queues to the tap tapwire creates (tcfilter); undefined: not restricted by it. */
+  readonly owner: number | undefined;
+  readonly group: number | undefined;
   readonly phases: readonly Phase[];
 }
 

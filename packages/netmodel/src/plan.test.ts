@@ -6,6 +6,7 @@ import { testLink as link } from '@tapwire/endpoints/testing';
 import { describeNetmodelError } from './errors.js';
 import { MAX_ALIAS_BYTES, type Model } from './model.js';
 import { parseQueues, validateTapName } from './names.js';
+import { parseTapId } from './ownership.js';
 import { lentMac, plan, type PlanOptions } from './plan.js';
 import { decodeRecord } from './record.js';
 import { renderPlan, renderUndo } from './render.js';
@@ -19,10 +20,13 @@ const planned = (e: Endpoint, model: Model, opts: PlanOptions = {}) => {
   return p.right;
 };
 
+// By default a tap is owned by this process's euid/egid (ownership.ts).
+const ME = `user ${process.geteuid?.() ?? '?'} group ${process.getegid?.() ?? '?'}`;
+
 test('tcfilter: exact command lines and inverse', (t) => {
   const p = planned(endpoint('veth'), 'tcfilter');
   t.deepEqual(renderPlan(p), [
-    'ip tuntap add dev tw7 mode tap vnet_hdr',
+    `ip tuntap add dev tw7 mode tap vnet_hdr ${ME}`,
     'ip link set dev tw7 alias tapwire:1,tcfilter,7,1,52:54:00:12:34:56',
     'ip link set dev tw7 mtu 1450',
     'ip link set dev tw7 up',
@@ -43,7 +47,7 @@ test('tcfilter: exact command lines and inverse', (t) => {
 
 test('tcfilter: queues > 1 makes a multi-queue tap; the tap name override is used', (t) => {
   const p = planned(endpoint('macvlan'), 'tcfilter', { queues: 4, tapName: 'vm0' });
-  t.is(renderPlan(p)[0], 'ip tuntap add dev vm0 mode tap vnet_hdr multi_queue');
+  t.is(renderPlan(p)[0], `ip tuntap add dev vm0 mode tap vnet_hdr multi_queue ${ME}`);
   t.like(p, { tapName: 'vm0', queues: 4, multiQueue: true });
 });
 
@@ -156,4 +160,20 @@ test('tcfilter: owner and group go into the tap creation; other models and bad i
   t.true(E.isLeft(bad) && bad.left._tag === 'BadOwnership');
   const mv = plan(e, 'macvtap', { group: 5 });
   t.true(E.isLeft(mv) && mv.left._tag === 'BadOwnership');
+});
+
+test('tcfilter: a tap is owned by default (this process), a lone owner or group is taken as given, null opts out', (t) => {
+  const e = endpoint('veth');
+  const me = { owner: process.geteuid?.(), group: process.getegid?.() };
+  t.like(planned(e, 'tcfilter'), me);
+  // With both set the kernel wants both: a lone owner must not pull in a default group.
+  t.like(planned(e, 'tcfilter', { owner: 1000 }), { owner: 1000, group: undefined });
+  t.is(renderPlan(planned(e, 'tcfilter', { owner: 1000 }))[0], 'ip tuntap add dev tw7 mode tap vnet_hdr user 1000');
+  t.is(renderPlan(planned(e, 'tcfilter', { group: 1001 }))[0], 'ip tuntap add dev tw7 mode tap vnet_hdr group 1001');
+  t.is(renderPlan(planned(e, 'tcfilter', { owner: null, group: null }))[0], 'ip tuntap add dev tw7 mode tap vnet_hdr');
+  // macvtap and none create no tap: no owner, and no default either.
+  t.like(planned(e, 'macvtap'), { owner: undefined, group: undefined });
+  t.deepEqual([parseTapId('owner', '65534'), parseTapId('group', 'none')], [E.right(65534), E.right(null)]);
+  const bad = parseTapId('owner', 'nobody');
+  t.is(E.isLeft(bad) ? describeNetmodelError(bad.left) : '', 'bad tap owner "nobody": expected a uid/gid from 0 to 4294967294, or none');
 });

@@ -6,6 +6,7 @@ import type { PlanError } from './errors.js';
 import { MAX_ALIAS_BYTES, MTU_RANGE, type Argv, type Model, type Op, type Phase, type Plan } from './model.js';
 import { defaultTapName, validateQueues, validateTapName } from './names.js';
 import { decodeRecord, encodeRecord, MAC, RECORD_WORD, type AttachRecord } from './record.js';
+import { resolveOwnership, type TapId } from './ownership.js';
 
 export interface PlanOptions {
   /** Queues the VM opens; >1 makes a multi-queue device. Default 1, at most MAX_QUEUES. */
@@ -15,11 +16,12 @@ export interface PlanOptions {
   /** The netns's routes (from a scan): model macvtap removes and restores those via the link. */
   readonly routes?: readonly Route[];
   /**
-   * tcfilter: uid/gid allowed to attach queues to the tap (rootless QEMU or
-   * DPDK). Only settable at creation; with both set the kernel wants both.
+   * tcfilter: uid/gid allowed to attach queues to the tap (the VMM's user).
+   * Neither given: this process's euid/egid (ownership.ts); null: none.
+   * Only settable at creation; with both set the kernel wants both.
    */
-  readonly owner?: number;
-  readonly group?: number;
+  readonly owner?: TapId;
+  readonly group?: TapId;
 }
 
 /** Which models each endpoint kind accepts; absent kinds take none at all. */
@@ -211,7 +213,7 @@ export const plan = (endpoint: Endpoint, model: Model, options: PlanOptions = {}
     if (queues.right > 1 && !multiQueue) {
       return E.left({ _tag: 'QueuesNotSupported', link: link.name, queues: queues.right, why: 'the tap was made without multi_queue' });
     }
-    return E.right({ ...base, tapName: link.name, multiQueue: queues.right > 1, device, alias: undefined, phases: [] });
+    return E.right({ ...base, tapName: link.name, multiQueue: queues.right > 1, device, alias: undefined, owner: undefined, group: undefined, phases: [] });
   }
 
   const tap = validateTapName(options.tapName ?? defaultTapName(link.ifindex));
@@ -221,16 +223,9 @@ export const plan = (endpoint: Endpoint, model: Model, options: PlanOptions = {}
   const device = model === 'tcfilter' ? 'tap' : 'macvtap';
   const { min, max } = MTU_RANGE[device];
   if (!(Number.isInteger(link.mtu) && link.mtu >= min && link.mtu <= max)) return E.left({ _tag: 'MtuNotSupported', link: link.name, mtu: link.mtu, min, max, device });
-  for (const field of ['owner', 'group'] as const) {
-    const id = options[field];
-    if (id !== undefined && !(Number.isInteger(id) && id >= 0 && id < 2 ** 32 - 1)) {
-      return E.left({ _tag: 'BadOwnership', field, input: id, expected: 'a uid/gid from 0 to 4294967294' });
-    }
-    if (id !== undefined && model !== 'tcfilter') {
-      return E.left({ _tag: 'BadOwnership', field, input: id, expected: `no ${field}: only model tcfilter creates a tap it can own` });
-    }
-  }
-  const common: Common = { link, mac, tap: tap.right, queues: queues.right, owner: options.owner, group: options.group };
+  const ids = resolveOwnership(model, options.owner, options.group);
+  if (E.isLeft(ids)) return ids;
+  const common: Common = { link, mac, tap: tap.right, queues: queues.right, ...ids.right };
   const routes = model === 'macvtap' ? restorableRoutes(options.routes ?? [], link.name) : [];
   const record: AttachRecord = {
     model,
@@ -249,6 +244,7 @@ export const plan = (endpoint: Endpoint, model: Model, options: PlanOptions = {}
     multiQueue: queues.right > 1,
     device,
     alias: alias.right,
+    ...ids.right,
     phases,
   });
 };

@@ -53,9 +53,9 @@ test('attach twice reports the first; detach twice and detach without attach suc
   t.true(again.existing);
   t.is(again.tapName, a.tapName);
   t.deepEqual(await stateOf(ns), mid);
-  t.like(await attach(ns, ep, 'macvtap')(), { _tag: 'Left', left: { _tag: 'ForeignLinkExists', name: a.tapName } });
-  t.like(await attach(ns, ep, 'tcfilter', { queues: 3 })(), { _tag: 'Left', left: { _tag: 'ForeignLinkExists' } });
-  t.like(await attach(ns, ep, 'tcfilter', { tapName: 'other0' })(), { _tag: 'Left', left: { _tag: 'ForeignLinkExists', name: a.tapName } });
+  t.like(await attach(ns, ep, 'macvtap')(), { _tag: 'Left', left: { _tag: 'AlreadyAttached', tapName: a.tapName } });
+  t.like(await attach(ns, ep, 'tcfilter', { queues: 3 })(), { _tag: 'Left', left: { _tag: 'AlreadyAttached', tapName: a.tapName, asked: { queues: 3 } } });
+  t.like(await attach(ns, ep, 'tcfilter', { tapName: 'other0' })(), { _tag: 'Left', left: { _tag: 'AlreadyAttached', tapName: a.tapName } });
   t.like(await detach(ns, a)(), { _tag: 'Right', right: { detached: [{ tapName: a.tapName }] } });
   t.like(await detach(ns, a)(), { _tag: 'Right', right: { detached: [] } });
   t.like(await detach(ns, 'ep0')(), { _tag: 'Right', right: { detached: [] } });
