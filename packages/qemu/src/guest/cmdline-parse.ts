@@ -38,12 +38,18 @@ const parseNicValue = (word: string, value: string): Checked<GuestNic> => {
   });
 };
 
-const parseRouteValue = (word: string, value: string): Checked<GuestRoute> => {
+/** A route's dev= names its NIC by 1-based position among the tapwire.nic words (or by MAC). */
+const parseRouteValue = (word: string, value: string, nics: readonly GuestNic[]): Checked<GuestRoute> => {
   const [dst = '', ...items] = value.split(',');
   const route: { -readonly [K in keyof GuestRoute]: GuestRoute[K] } = { dst };
   for (const item of items) {
     if (item.startsWith('via=')) route.via = item.slice(4);
-    else if (item.startsWith('dev=')) route.dev = item.slice(4);
+    else if (item.startsWith('dev=')) {
+      const dev = item.slice(4);
+      const mac = /^[1-9][0-9]{0,2}$/.test(dev) ? nics[Number(dev) - 1]?.mac : dev;
+      if (mac === undefined) return E.left(invalidGuestValue(word, 'dev', dev, `the position of one of the ${nics.length} tapwire.nic words before it, or a MAC`));
+      route.dev = mac;
+    }
     else if (item.startsWith('src=')) route.src = item.slice(4);
     else if (item.startsWith('metric=') && /^(0|[1-9][0-9]{0,9})$/.test(item.slice(7))) route.metric = Number(item.slice(7));
     else if (item === 'scope=link' || item === 'scope=host') route.scope = item.slice(6) as 'link' | 'host';
@@ -99,7 +105,7 @@ export const parseGuestCmdline = (line: string): Checked<GuestConfig> => {
         break;
       }
       case 'tapwire.route': {
-        const r = parseRouteValue(word, value);
+        const r = parseRouteValue(word, value, nics);
         if (E.isLeft(r)) return r;
         routes.push(r.right);
         break;

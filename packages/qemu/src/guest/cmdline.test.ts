@@ -35,9 +35,10 @@ test('renders the pod: NICs, routes in order, pings, wait and stay', (t) => {
     line,
     'console=ttyS0 panic=1 quiet tapwire.wait=20 ' +
       'tapwire.nic=52:54:00:12:34:5a,10.77.0.2/24,fd77::2/64,mtu=1400,name=eth0 ' +
-      'tapwire.route=169.254.1.1/32,dev=52:54:00:12:34:5a ' +
-      'tapwire.route=0.0.0.0/0,via=169.254.1.1,dev=52:54:00:12:34:5a ' +
-      'tapwire.route=::/0,via=fe80::1,dev=52:54:00:12:34:5a ' +
+      // A route names its NIC by position: a MAC per route would eat the line.
+      'tapwire.route=169.254.1.1/32,dev=1 ' +
+      'tapwire.route=0.0.0.0/0,via=169.254.1.1,dev=1 ' +
+      'tapwire.route=::/0,via=fe80::1,dev=1 ' +
       'tapwire.ping=10.77.0.1 tapwire.ping=fd77::1 tapwire.stay=1',
   );
 });

@@ -6,7 +6,9 @@
 //   console=ttyS0 panic=1 quiet
 //   tapwire.wait=SECONDS                                      optional, default 10
 //   tapwire.nic=MAC[,ADDR/PREFIX[+noprefixroute]...][,mtu=N][,name=IFNAME][,linklocal=off]   one per NIC
-//   tapwire.route=DST/PREFIX[,via=GW][,dev=MAC][,src=ADDR][,metric=N][,scope=link|host][,onlink][,kernel]
+//   tapwire.route=DST/PREFIX[,via=GW][,dev=N][,src=ADDR][,metric=N][,scope=link|host][,onlink][,kernel]
+//                                                             dev: 1-based index of the tapwire.nic word
+//                                                             (guest/init also takes a MAC)
 //                                                             in order, after all NICs are up
 //   tapwire.routing=exact                                     optional: routes not told are errors
 //   tapwire.ping=ADDR                                         one per target
@@ -176,7 +178,8 @@ const METRIC_MAX = 4294967295;
  * Addresses are rendered in inet_ntop form: guest/init checks its routing
  * by comparing what it was told with what its `ip route` prints.
  */
-const checkRoute = (subject: string, r: GuestRoute, nicMacs: ReadonlySet<string>): Checked<string> => {
+/** nicIndex: 1-based position of each NIC's MAC; routes name their NIC by it (16 bytes less a route than a MAC). */
+const checkRoute = (subject: string, r: GuestRoute, nicIndex: ReadonlyMap<string, number>): Checked<string> => {
   const dst = typeof r.dst === 'string' ? parseCidr(r.dst) : undefined;
   if (dst === undefined) {
     return E.left(invalidGuestValue(subject, 'dst', r.dst, 'DST/PREFIX, e.g. 10.0.0.0/8; 0.0.0.0/0 or ::/0 for a default route'));
@@ -201,8 +204,9 @@ const checkRoute = (subject: string, r: GuestRoute, nicMacs: ReadonlySet<string>
   if (r.dev !== undefined) {
     const dev = checkMac(subject, 'dev', r.dev);
     if (E.isLeft(dev)) return dev;
-    if (!nicMacs.has(dev.right)) return E.left(invalidGuestValue(subject, 'dev', r.dev, "the MAC of one of the config's NICs"));
-    items.push(`dev=${dev.right}`);
+    const index = nicIndex.get(dev.right);
+    if (index === undefined) return E.left(invalidGuestValue(subject, 'dev', r.dev, "the MAC of one of the config's NICs"));
+    items.push(`dev=${index}`);
   } else if (viaLinkLocal) {
     return E.left(invalidGuestValue(subject, 'dev', 'undefined', 'the MAC of the NIC to reach a link-local (fe80::/10) gateway through'));
   } else if (r.kernel === true) {
@@ -277,8 +281,9 @@ export const renderGuestCmdline = (config: GuestConfig): Checked<string> => {
     }
     words.push(`tapwire.nic=${renderNic(n.right)}`);
   }
+  const nicIndex = new Map([...macs.keys()].map((mac, i) => [mac, i + 1]));
   for (const [i, r] of (config.routes ?? []).entries()) {
-    const route = checkRoute(`route #${i + 1}`, r, new Set(macs.keys()));
+    const route = checkRoute(`route #${i + 1}`, r, nicIndex);
     if (E.isLeft(route)) return route;
     words.push(`tapwire.route=${route.right}`);
   }

@@ -15,6 +15,9 @@ export interface PodNic {
   readonly mtu: number;
 }
 
+/** All a scan's snapshot needs to hold here. */
+export type PodRoutes = Pick<Snapshot, 'routes'>;
+
 const SIMPLE_IFNAME = /^[A-Za-z0-9_.-]{1,15}$/;
 /** The metric the kernel gives the prefix routes it makes (an address added without one). */
 const KERNEL_METRIC = { inet: 0, inet6: 256 } as const;
@@ -27,6 +30,11 @@ const isMainUnicast = (r: Route): boolean => (r.table ?? 'main') === 'main' && (
 const dstOf = (r: Route): ParsedCidr | undefined => {
   const host = r.family === 'inet6' ? 128 : 32;
   return parseCidr(r.dst === 'default' ? (r.family === 'inet6' ? '::/0' : '0.0.0.0/0') : r.dst.includes('/') ? r.dst : `${r.dst}/${host}`);
+};
+
+const isLinkLocalNet = (r: Route): boolean => {
+  const dst = dstOf(r);
+  return dst !== undefined && LINK_LOCAL_NET !== undefined && sameCidr(dst, LINK_LOCAL_NET);
 };
 
 /** The addresses the guest gets for a pod link: global ones (link-local ones are the guest kernel's own). */
@@ -43,7 +51,7 @@ const globalAddresses = (link: Link): ParsedCidr[] =>
 const kernelMade = (r: Route, addresses: readonly ParsedCidr[]): boolean => {
   const dst = dstOf(r);
   if (r.protocol !== 'kernel' || r.gateway !== undefined || dst === undefined || (r.metric ?? 0) !== KERNEL_METRIC[r.family]) return false;
-  if (LINK_LOCAL_NET !== undefined && sameCidr(dst, LINK_LOCAL_NET)) return true;
+  if (isLinkLocalNet(r)) return true;
   return addresses.some((a) => sameCidr(networkOf(a), dst));
 };
 
@@ -54,7 +62,7 @@ interface NicRoutes {
   readonly kernel: readonly Route[];
 }
 
-const routesOf = (snap: Snapshot, nic: PodNic): NicRoutes => {
+const routesOf = (snap: PodRoutes, nic: PodNic): NicRoutes => {
   const addresses = globalAddresses(nic.link);
   const routes = snap.routes.filter((r) => isMainUnicast(r) && r.dev === nic.link.name && dstOf(r) !== undefined);
   return { nic, addresses, routes, kernel: routes.filter((r) => kernelMade(r, addresses)) };
@@ -80,14 +88,19 @@ const guestNic = ({ nic, addresses, kernel }: NicRoutes): GuestNic => {
   };
 };
 
+/** The metric the guest assumes when none is given: the kernel's own defaults. */
+const defaultMetric = (r: Route, kernel: boolean): number => (r.family === 'inet' ? 0 : kernel ? 256 : 1024);
+
 const guestRoute = (r: Route, nic: PodNic, kernel: boolean): GuestRoute => {
   const dst = dstOf(r);
+  // Defaults stay off the line: its 2047 bytes are shared by every route of every NIC.
+  const metric = r.metric ?? 0;
   return {
     dst: dst === undefined ? r.dst : networkOf(dst).text,
     ...(r.gateway === undefined ? {} : { via: r.gateway }),
     dev: nic.mac,
     ...(r.prefsrc === undefined ? {} : { src: r.prefsrc }),
-    ...(r.metric === undefined ? {} : { metric: r.metric }),
+    ...(metric === defaultMetric(r, kernel) ? {} : { metric }),
     ...(r.scope === 'link' || r.scope === 'host' ? { scope: r.scope } : {}),
     ...(kernel ? { kernel: true } : {}),
   };
@@ -105,6 +118,8 @@ const guestRoutes = (all: readonly NicRoutes[]): GuestRoute[] => {
   const viaGateway: GuestRoute[] = [];
   for (const { nic, routes, kernel: made } of all) {
     for (const r of routes) {
+      // The guest expects fe80::/64 on every NIC with a link-local address by itself.
+      if (made.includes(r) && isLinkLocalNet(r)) continue;
       if (made.includes(r)) kernel.push(guestRoute(r, nic, true));
       else (r.gateway === undefined ? direct : viaGateway).push(guestRoute(r, nic, false));
     }
@@ -112,7 +127,7 @@ const guestRoutes = (all: readonly NicRoutes[]): GuestRoute[] => {
   return [...kernel, ...direct, ...viaGateway];
 };
 
-export const guestConfigFor = (snap: Snapshot, nics: readonly PodNic[], ping: readonly string[]): GuestConfig => {
+export const guestConfigFor = (snap: PodRoutes, nics: readonly PodNic[], ping: readonly string[]): GuestConfig => {
   const all = nics.map((n) => routesOf(snap, n));
   return { nics: all.map(guestNic), routes: guestRoutes(all), exactRouting: true, ping };
 };
@@ -122,7 +137,7 @@ export const guestConfigFor = (snap: Snapshot, nics: readonly PodNic[], ping: re
  * tables (policy routing needs rules the guest does not get), routes that
  * are not unicast, routes through links the VM does not get. For a note.
  */
-export const routesNotReplayed = (snap: Snapshot, nics: readonly PodNic[]): string[] => {
+export const routesNotReplayed = (snap: PodRoutes, nics: readonly PodNic[]): string[] => {
   const names = new Set(nics.map((n) => n.link.name));
   return snap.routes
     .filter((r) => (r.table ?? 'main') !== 'local' && r.dev !== 'lo' && r.type !== 'multicast')

@@ -154,7 +154,7 @@ const launchAndCompare = async (t: ExecutionContext, p: Pod, links: readonly str
     return undefined;
   }
   const guest = r.right.guest;
-  t.log(`launch ${((Date.now() - started) / 1000).toFixed(1)} s; -append ${appendOf(r.right.argv)}`);
+  t.log(`launch ${((Date.now() - started) / 1000).toFixed(1)} s; -append (${appendOf(r.right.argv).length} bytes) ${appendOf(r.right.argv)}`);
   t.log(`guest routing (${guest?.routing?.ok === true ? 'checked by the guest' : 'NOT confirmed by the guest'}):\n  ${guestRouting(guest, links).join('\n  ')}`);
   const routingError = guest === undefined ? undefined : guestRoutingError(guest);
   t.is(routingError, undefined, routingError === undefined ? '' : describeGuestRoutingError(routingError));
