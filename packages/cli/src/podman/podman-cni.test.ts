@@ -1,5 +1,5 @@
 // Our CNI plugins under the real runtime: Debian's Podman 4.3 (CNI backend,
-// libcni 1.1) with runc, each test with a Podman env of its own (fixture.ts).
+// libcni 1.1) with runc, each test with a Podman env of its own (testing.ts).
 // Podman validates every conflist with libcni's VERSION probe and silently
 // drops one whose plugin fails it, so a listed network is the first check.
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
@@ -8,7 +8,7 @@ import test, { type ExecutionContext } from 'ava';
 import { execa } from 'execa';
 import { bundlePlugins } from '@tapwire/cni';
 import { requireCommand, requireRoot, sh, uniqueName } from '@tapwire/testkit';
-import { hostLinks, hostLocal, IMAGE, leases, podmanEnv, REFERENCE_DIR, type Container, type PodmanEnv } from './fixture.js';
+import { hostLinks, hostLocal, IMAGE, leases, podmanEnv, REFERENCE_DIR, type Container, type PodmanEnv } from './testing.js';
 
 let bin = '';
 test.before(async () => {

@@ -9,7 +9,7 @@ import test, { type ExecutionContext } from 'ava';
 import { execa } from 'execa';
 import { bundlePlugins } from '@tapwire/cni';
 import { requireCommand, requireRoot, sh, uniqueName } from '@tapwire/testkit';
-import { hostLocal, leases, podmanEnv, REFERENCE_DIR } from './fixture.js';
+import { hostLocal, leases, podmanEnv, REFERENCE_DIR } from './testing.js';
 
 const BIN = fileURLToPath(new URL('../../bin/tapwire.js', import.meta.url));
 
