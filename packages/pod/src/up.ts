@@ -1,0 +1,152 @@
+// `pod up`: what kubelet + Multus do for one pod. Plan first (nothing
+// changed on a bad input), then the state dir, the devices (kubelet
+// allocates before the sandbox), the netns, and each network's ADD in order;
+// a failure in network k DELs k..1 and the default (Multus's delPlugins),
+// deletes the netns and the state: the node is left as it was.
+import { randomBytes, randomUUID } from 'node:crypto';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import * as E from 'fp-ts/lib/Either.js';
+import { resolveNetns, type NetnsHandle } from '@tapwire/sys';
+import { isNamespace } from './annotation.js';
+import { addList } from './conflist.js';
+import { openDevices, type Devices } from './devices.js';
+import { callBase, delNetworks } from './down.js';
+import type { PodError } from './errors.js';
+import { loadPlan, type LoadOptions } from './load.js';
+import { addPodNetns, delPodNetns, setDefaultRoutes } from './netns.js';
+import { cniArgsOf, delegatedConf, runtimeConfigOf, type Delegate, type PodIdentity } from './plan.js';
+import { devicesInUse, makePodDir, podDir, removePodDir, writeState, writeStatus, type NetworkState, type PodState } from './state.js';
+import { decodeCniResult, networkStatus, type NetworkStatus } from './status.js';
+
+export interface UpOptions extends LoadOptions {
+  readonly name: string;
+  readonly cniPath: readonly string[];
+  readonly stateRoot: string;
+  /** The netns the plugins and the device plugin see as the node (a netns spec); ours when unset. */
+  readonly nodeNetns?: string;
+  /** DP_MACVTAP_CONF for NADs with a resourceName. */
+  readonly devicePluginConfig?: string;
+  readonly log?: (line: string) => void;
+}
+
+export interface PodUp {
+  readonly state: PodState;
+  readonly status: readonly NetworkStatus[];
+}
+
+const podName = (name: string): E.Either<PodError, string> =>
+  isNamespace(name) ? E.right(name) : E.left({ _tag: 'BadPodName', name, expected: 'a DNS-1123 label (it also names the netns)' });
+
+const readDeviceInfo = (file: string | undefined): unknown => {
+  if (file === undefined || !existsSync(file)) return undefined;
+  try {
+    return JSON.parse(readFileSync(file, 'utf8'));
+  } catch {
+    return undefined;
+  }
+};
+
+const allocateAll = async (o: UpOptions, plan: readonly Delegate[], node: NetnsHandle | undefined): Promise<E.Either<PodError, { devices: Devices | undefined; ids: (string | undefined)[] }>> => {
+  if (!plan.some((d) => d.resourceName !== undefined)) return E.right({ devices: undefined, ids: plan.map(() => undefined) });
+  const devices = await openDevices({ config: o.devicePluginConfig ?? process.env['DP_MACVTAP_CONF'] ?? '[]', log: o.log ?? (() => undefined), ...(node === undefined ? {} : { nodeNetns: node.path }) });
+  if (E.isLeft(devices)) return devices;
+  const ids: (string | undefined)[] = [];
+  for (const d of plan) {
+    if (d.resourceName === undefined) {
+      ids.push(undefined);
+      continue;
+    }
+    const id = await devices.right.allocate(d.network, d.resourceName, devicesInUse(o.stateRoot, d.resourceName));
+    if (E.isLeft(id)) {
+      await devices.right.close();
+      return id;
+    }
+    ids.push(id.right);
+  }
+  return E.right({ devices: devices.right, ids });
+};
+
+export const podUp = async (o: UpOptions): Promise<E.Either<PodError, PodUp>> => {
+  const name = podName(o.name);
+  if (E.isLeft(name)) return name;
+  const plan = loadPlan(o);
+  if (E.isLeft(plan)) return plan;
+  let node: NetnsHandle | undefined;
+  if (o.nodeNetns !== undefined) {
+    const n = resolveNetns(o.nodeNetns);
+    if (E.isLeft(n)) return E.left({ _tag: 'Sys', what: 'opening the node netns', cause: n.left });
+    node = n.right;
+  }
+  if (E.isRight(resolveNetns(o.name))) return E.left({ _tag: 'PodExists', name: o.name, where: `netns ${o.name}` });
+  const dir = makePodDir(o.stateRoot, o.name);
+  if (E.isLeft(dir)) return dir;
+  const abandon = async <A>(e: E.Either<PodError, A>): Promise<E.Either<PodError, A>> => {
+    removePodDir(o.stateRoot, o.name);
+    return e;
+  };
+  const alloc = await allocateAll(o, plan.right, node);
+  if (E.isLeft(alloc)) return abandon(alloc);
+  const ns = await addPodNetns(o.name);
+  if (E.isLeft(ns)) {
+    await alloc.right.devices?.close();
+    return abandon(ns);
+  }
+  const pod: PodIdentity = { name: o.name, namespace: o.namespace, uid: randomUUID(), containerId: randomBytes(32).toString('hex'), netns: ns.right.path };
+  const networks: NetworkState[] = plan.right.map((d, i) => {
+    const deviceId = alloc.right.ids[i];
+    const deviceInfoFile = d.resourceName === undefined ? undefined : join(podDir(o.stateRoot, o.name), `device-info-${d.ifname}.json`);
+    return {
+      network: d.network,
+      ifname: d.ifname,
+      isDefault: d.isDefault,
+      conf: delegatedConf(d, deviceId) as NetworkState['conf'],
+      cniArgs: cniArgsOf(pod, d),
+      runtimeConfig: { ...runtimeConfigOf(d, deviceId, deviceInfoFile) },
+      attempted: false,
+      ...(d.resourceName === undefined ? {} : { resourceName: d.resourceName }),
+      ...(deviceId === undefined ? {} : { deviceId }),
+      ...(deviceInfoFile === undefined ? {} : { deviceInfoFile }),
+      ...(d.defaultRoute === undefined ? {} : { defaultRoute: [...d.defaultRoute] }),
+    };
+  });
+  const state: PodState = {
+    pod: { ...pod, netnsName: o.name },
+    annotation: o.networks,
+    cniPath: [...o.cniPath],
+    networks,
+    ...(node === undefined ? {} : { nodeNetns: node.path }),
+  };
+  const undo = async (cause: PodError, upTo: number): Promise<E.Either<PodError, never>> => {
+    const failures = await delNetworks(state, upTo);
+    await alloc.right.devices?.close();
+    const gone = await delPodNetns(o.name);
+    if (E.isLeft(gone)) failures.push(gone.left);
+    removePodDir(o.stateRoot, o.name);
+    return E.left({ _tag: 'UpFailed', cause, undo: failures });
+  };
+  const saved = writeState(o.stateRoot, state);
+  if (E.isLeft(saved)) return undo(saved.left, -1);
+  const status: NetworkStatus[] = [];
+  for (const [i, n] of networks.entries()) {
+    networks[i] = { ...n, attempted: true };
+    const marked = writeState(o.stateRoot, state);
+    if (E.isLeft(marked)) return undo(marked.left, i);
+    o.log?.(`ADD ${n.network} as ${n.ifname}`);
+    const r = await addList(callBase(state, n), n.conf, n.runtimeConfig);
+    if (E.isLeft(r)) return undo(r.left, i);
+    networks[i] = { ...n, attempted: true, result: r.right };
+    const kept = writeState(o.stateRoot, state);
+    if (E.isLeft(kept)) return undo(kept.left, i);
+    if (n.defaultRoute !== undefined && n.defaultRoute.length > 0) {
+      const routed = await setDefaultRoutes(ns.right, n.ifname, n.defaultRoute);
+      if (E.isLeft(routed)) return undo(routed.left, i);
+    }
+    const result = decodeCniResult(r.right);
+    if (E.isRight(result)) status.push(networkStatus(n.network, n.ifname, n.isDefault, result.right, readDeviceInfo(n.deviceInfoFile)));
+  }
+  await alloc.right.devices?.close();
+  const written = writeStatus(o.stateRoot, o.name, status);
+  if (E.isLeft(written)) return undo(written.left, networks.length - 1);
+  return E.right({ state, status });
+};
