@@ -21,9 +21,12 @@ test('plan prints commands, attach/check/detach round-trip, exit codes', async (
 
   const p = await cli('plan', ns.name, 'ep0', '--model', 'tcfilter', '--queues', '2');
   t.is(p.code, 0, p.err);
-  t.regex(p.out, /^ip tuntap add dev tw\d+ mode tap vnet_hdr multi_queue$/m);
+  t.regex(p.out, /^ip tuntap add dev tw\d+ mode tap vnet_hdr multi_queue user \d+ group \d+$/m);
+  t.regex(p.out, /^# tw\d+: only uid \d+ and gid \d+ \(or CAP_NET_ADMIN\) may attach a queue$/m);
   t.regex(p.out, /^tc filter add dev ep0 parent ffff: protocol all u32 match u8 0 0 action mirred egress redirect dev tw\d+$/m);
   t.is(await ip('-d', 'addr'), before, 'plan changes nothing');
+  t.regex((await cli('plan', ns.name, 'ep0', '--tap-owner', '65534', '--tap-group', 'none')).out, /^ip tuntap add dev tw\d+ mode tap vnet_hdr user 65534$/m);
+  t.regex((await cli('plan', ns.name, 'ep0', '--tap-owner', 'nobody')).err, /bad tap owner "nobody": expected a uid\/gid from 0 to 4294967294, or none/);
 
   t.is((await cli('plan', ns.name, 'ep0', '--queues', '1025')).code, 2);
   t.is((await cli('plan', ns.name, 'ep0', '--model', 'bridge')).code, 2);
