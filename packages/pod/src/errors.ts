@@ -79,10 +79,15 @@ export const describePodError = (e: PodError): string => {
   }
 };
 
-/** io-ts problems as short "at path: expected X, found Y" lines. */
-export const problemsOf = (errors: readonly { readonly context: readonly { readonly key: string; readonly type: { readonly name: string } }[]; readonly value: unknown }[]): string[] =>
+/** io-ts problems as short "at path: expected X, found Y" lines (intersection members are no path step). */
+export const problemsOf = (
+  errors: readonly { readonly context: readonly { readonly key: string; readonly type: { readonly name: string; readonly _tag?: string } }[]; readonly value: unknown }[],
+): string[] =>
   errors.map((e) => {
-    const path = e.context.map((c) => c.key).filter((k) => k !== '').join('.');
+    const path = e.context
+      .filter((c, i) => c.key !== '' && (e.context[i - 1]?.type as { _tag?: string } | undefined)?._tag !== 'IntersectionType')
+      .map((c) => c.key)
+      .join('.');
     const expected = e.context[e.context.length - 1]?.type.name ?? 'something else';
     return `${path === '' ? 'the value' : path}: expected ${expected}, found ${JSON.stringify(e.value) ?? 'nothing'}`;
   });
