@@ -1,5 +1,5 @@
 import { describeArgsError, type ArgsError } from '../args/index.js';
-import { describeGuestCmdlineError, type GuestCmdlineError } from '../guest/index.js';
+import { describeGuestCmdlineError, describeGuestRoutingError, type GuestCmdlineError, type GuestRoutingFailed } from '../guest/index.js';
 import { describeQmpError, type QmpError } from '../launch/qmp.js';
 import type { ScanError, WaitTimedOut } from '@tapwire/endpoints';
 import { describeNetmodelError, type NetmodelError } from '@tapwire/netmodel';
@@ -12,6 +12,8 @@ export type LaunchError =
   | SysError
   | ArgsError
   | GuestCmdlineError
+  /** The guest came up but its routing is not the pod's: which routes, and why. */
+  | GuestRoutingFailed
   | { readonly _tag: 'NothingToAttach'; readonly netns: string; readonly seen: readonly string[] }
   | { readonly _tag: 'VmFailed'; readonly accel: string; readonly detail: string; readonly consoleTail: string }
   /** QEMU started but never answered on QMP (or was not running): it was stopped. */
@@ -28,6 +30,8 @@ export const describeLaunchError = (e: LaunchError): string => {
       return `the VM (${e.accel}) failed: ${e.detail}${e.consoleTail === '' ? '' : `\n--- last console lines ---\n${e.consoleTail}`}`;
     case 'VmNotReady':
       return `QEMU (${e.accel}) was not ready on QMP, so it was stopped: ${describeQmpError(e.cause)}${e.stderr === '' ? '' : ` (${e.stderr})`}`;
+    case 'GuestRoutingFailed':
+      return describeGuestRoutingError(e);
     case 'WaitTimedOut':
       return `no attachable link appeared in netns ${JSON.stringify(e.netns)} within ${e.waitedMs} ms`;
     case 'DecodeError':

@@ -11,12 +11,21 @@ import { classify, scanUntilAttachable, type Endpoint } from '@tapwire/endpoints
 import { attachAll, detach, modelFor, plan, wantsModel, type Attachment, type Model } from '@tapwire/netmodel';
 import { closeFds, openMacvtapQueues, openTapQueues, openVhostNet, type NetnsHandle, type SysError } from '@tapwire/sys';
 import { assignFdPositions, renderQemuArgv } from '../args/index.js';
-import { describeConsoleParseError, guestImagePaths, parseConsole, renderGuestCmdline, summarizeGuest, type GuestImage, type GuestReport } from '../guest/index.js';
+import {
+  describeConsoleParseError,
+  guestImagePaths,
+  guestRoutingError,
+  parseConsole,
+  renderGuestCmdline,
+  summarizeGuest,
+  type GuestImage,
+  type GuestReport,
+} from '../guest/index.js';
 import { describeQmpError } from '../launch/qmp.js';
 import { spawnVm, type VmRun } from '../launch/spawn-vm.js';
 import { accelPlan, KVM_PROGRESS_MS, rememberKvm, type AccelChoice } from './accel.js';
 import type { LaunchError } from './errors.js';
-import { guestConfigFor } from './guest-config.js';
+import { guestConfigFor, routesNotReplayed } from './guest-config.js';
 import { fdNeeds, guestMacOf, interruptNote, mtuOf, qemuNics, queueNotes, vcpusFor, vmNicsOf, type VmNic } from './nics.js';
 import { stageTimer, type StageEvent, type StageRecord } from './stages.js';
 
@@ -160,11 +169,10 @@ export const launchPod =
       notes.push(...queueNotes(nics));
       const positions = assignFdPositions(fdNeeds(nics, vhost));
       if (E.isLeft(positions)) return E.left(positions.left);
-      const guestConfig = guestConfigFor(
-        snapshot,
-        nics.map((n) => ({ link: n.endpoint.link, mac: guestMacOf(n), mtu: mtuOf(n) })),
-        o.ping,
-      );
+      const podNics = nics.map((n) => ({ link: n.endpoint.link, mac: guestMacOf(n), mtu: mtuOf(n) }));
+      const guestConfig = guestConfigFor(snapshot, podNics, o.ping);
+      const notReplayed = routesNotReplayed(snapshot, podNics);
+      if (notReplayed.length > 0) notes.push(`the guest does not get these routes of the pod: ${notReplayed.join('; ')}`);
       const append = renderGuestCmdline(guestConfig);
       if (E.isLeft(append)) return E.left(append.left);
       const image = o.image ?? guestImagePaths();
@@ -323,6 +331,9 @@ export const launchPod =
               : `QEMU exited (code ${run.exitCode ?? run.signal ?? '?'}) before the guest finished: ${run.stderr.trim().split('\n').slice(-2).join(' ')}`;
         return E.left({ _tag: 'VmFailed', accel: accelUsed ?? '?', detail: why, consoleTail: consoleTail(run.console) });
       }
+      // Pings that pass through a wrong routing table are no success either.
+      const routing = guestRoutingError(guest);
+      if (routing !== undefined) return E.left(routing);
       return E.right({ attachments, argv: argvUsed, fds: passedUsed, guest, accel: accelUsed, notes, stages: timer.records(), ok: guest.ok, interrupted });
     } finally {
       timer.closeOpen('aborted');
