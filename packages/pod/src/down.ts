@@ -20,10 +20,10 @@ export const callBase = (s: PodState, n: Pick<NetworkState, 'network' | 'ifname'
   ...(s.nodeNetns === undefined ? {} : { nodeNetns: s.nodeNetns }),
 });
 
-/** DEL of networks[0..upTo] in reverse; every failure is returned. */
-export const delNetworks = async (s: PodState, upTo: number): Promise<PodError[]> => {
+/** DEL of networks[downTo..upTo] in reverse; every failure is returned. */
+export const delNetworks = async (s: PodState, upTo: number, downTo = 0): Promise<PodError[]> => {
   const failures: PodError[] = [];
-  for (let i = upTo; i >= 0; i -= 1) {
+  for (let i = upTo; i >= downTo; i -= 1) {
     const n = s.networks[i];
     if (n === undefined || !n.attempted) continue;
     const r = await delList(callBase(s, n), n.conf, n.runtimeConfig, n.result);

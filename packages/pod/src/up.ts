@@ -117,7 +117,9 @@ export const podUp = async (o: UpOptions): Promise<E.Either<PodError, PodUp>> =>
     networks,
     ...(node === undefined ? {} : { nodeNetns: node.path }),
   };
-  const undo = async (cause: PodError, upTo: number): Promise<E.Either<PodError, never>> => {
+  /** Network `failed` (if any) gets a DEL whose complaints are dropped, as Multus does: it may be half made. */
+  const undo = async (cause: PodError, upTo: number, failed = -1): Promise<E.Either<PodError, never>> => {
+    if (failed >= 0) await delNetworks(state, failed, failed);
     const failures = await delNetworks(state, upTo);
     await alloc.right.devices?.close();
     const gone = await delPodNetns(o.name);
@@ -134,7 +136,7 @@ export const podUp = async (o: UpOptions): Promise<E.Either<PodError, PodUp>> =>
     if (E.isLeft(marked)) return undo(marked.left, i);
     o.log?.(`ADD ${n.network} as ${n.ifname}`);
     const r = await addList(callBase(state, n), n.conf, n.runtimeConfig);
-    if (E.isLeft(r)) return undo(r.left, i);
+    if (E.isLeft(r)) return undo(r.left, i - 1, i);
     networks[i] = { ...n, attempted: true, result: r.right };
     const kept = writeState(o.stateRoot, state);
     if (E.isLeft(kept)) return undo(kept.left, i);
