@@ -91,9 +91,11 @@ export const detachCommands = (view: NetnsView, f: Found): DetachCommands => {
   const T = f.device.name;
   const L = f.link;
   if (f.record.model === 'tcfilter') {
+    const txqlen = f.record.txqlen;
     return {
       tc: L !== undefined && hasIngress(view, L.name) ? [['qdisc', 'del', 'dev', L.name, 'ingress']] : [],
-      ip: [['link', 'del', 'dev', T]],
+      // ip runs after tc: the qdisc that raised the txqueuelen is gone by then.
+      ip: [...(L !== undefined && txqlen !== undefined && (L.txqlen ?? 0) !== txqlen ? [['link', 'set', 'dev', L.name, 'txqueuelen', String(txqlen)]] : []), ['link', 'del', 'dev', T]],
     };
   }
   if (L === undefined) return { tc: [], ip: [['link', 'del', 'dev', T]] };

@@ -177,3 +177,13 @@ test('tcfilter: a tap is owned by default (this process), a lone owner or group 
   const bad = parseTapId('owner', 'nobody');
   t.is(E.isLeft(bad) ? describeNetmodelError(bad.left) : '', 'bad tap owner "nobody": expected a uid/gid from 0 to 4294967294, or none');
 });
+
+test('tcfilter on a link with txqueuelen 0: recorded and restored (an ingress qdisc raises it to 1000); older records still decode', (t) => {
+  const p = planned(endpoint('veth', { txqlen: undefined }), 'tcfilter', { owner: null, group: null });
+  t.is(p.alias, 'tapwire:1,tcfilter,7,1,52:54:00:12:34:56,,,0');
+  t.true(renderPlan(p).includes('ip link set dev eth0 txqueuelen 0'));
+  t.true(renderUndo(p).indexOf('ip link set dev eth0 txqueuelen 0') > renderUndo(p).indexOf('tc qdisc del dev eth0 ingress'));
+  t.like(decodeRecord('tapwire:1,tcfilter,7,1,52:54:00:12:34:56'), { _tag: 'Right', right: { txqlen: undefined } });
+  t.true(E.isLeft(decodeRecord('tapwire:1,tcfilter,7,1,52:54:00:12:34:56,,,x')));
+  t.is(planned(endpoint('veth'), 'tcfilter').alias, 'tapwire:1,tcfilter,7,1,52:54:00:12:34:56');
+});

@@ -132,6 +132,13 @@ const ownership = (owner: number | undefined, group: number | undefined): Argv =
   ...(group === undefined ? [] : ['group', String(group)]),
 ];
 
+/**
+ * An ingress qdisc on a link with txqueuelen 0 (the veths and macvlans CNI
+ * plugins make) makes the kernel set it to 1000; attach records 0 and detach
+ * and rollback put it back (ip omits a txqlen of 0, so undefined is 0).
+ */
+export const txqlenToKeep = (link: Link): number | undefined => (link.txqlen === undefined || link.txqlen === 0 ? 0 : undefined);
+
 const tcfilterPhases = ({ link, tap, queues, owner, group }: Common, alias: string): readonly Phase[] => {
   const L = link.name;
   const redirect = (from: string, to: string): Op =>
@@ -146,6 +153,8 @@ const tcfilterPhases = ({ link, tap, queues, owner, group }: Common, alias: stri
       ops: [
         op(`create tap ${tap}`, ['tuntap', 'add', 'dev', tap, 'mode', 'tap', 'vnet_hdr', ...(queues > 1 ? ['multi_queue'] : []), ...ownership(owner, group)], [['link', 'del', 'dev', tap]]),
         op(`record the attachment in ${tap}'s alias`, ['link', 'set', 'dev', tap, 'alias', alias]),
+        // A no-op now; its undo runs after the tc phase's, once the qdisc that raised it is gone.
+        ...(txqlenToKeep(link) === undefined ? [] : [op(`note ${L}'s txqueuelen 0 (an ingress qdisc raises it)`, ['link', 'set', 'dev', L, 'txqueuelen', '0'], [['link', 'set', 'dev', L, 'txqueuelen', '0']])]),
         op(`copy ${L}'s MTU to ${tap}`, ['link', 'set', 'dev', tap, 'mtu', String(link.mtu)]),
         op(`bring ${tap} up`, ['link', 'set', 'dev', tap, 'up']),
       ],
@@ -234,6 +243,7 @@ export const plan = (endpoint: Endpoint, model: Model, options: PlanOptions = {}
     mac,
     addresses: model === 'macvtap' ? link.addresses.map(addressWords) : [],
     routes: routes.map(routeWords),
+    ...(model === 'tcfilter' && txqlenToKeep(link) !== undefined ? { txqlen: txqlenToKeep(link) } : {}),
   };
   const alias = checkRecord(link.name, record);
   if (E.isLeft(alias)) return alias;
