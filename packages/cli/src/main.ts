@@ -8,6 +8,7 @@ import { DEMO_HELP, demoCommand } from './commands/demo.js';
 import { INSPECT_HELP, inspectCommand } from './commands/inspect.js';
 import { LAUNCH_HELP, launchCommand } from './commands/launch.js';
 import { PLAN_HELP, planCommand } from './commands/plan.js';
+import { POD_HELP, podCommand } from './commands/pod.js';
 import { processOutput, type Output } from './output.js';
 
 type Command = (argv: readonly string[], io: Output) => Promise<E.Either<CliError, void>>;
@@ -21,6 +22,7 @@ const COMMANDS: Readonly<Record<string, { run: Command; help: string }>> = {
   detach: { run: detachCommand, help: DETACH_HELP },
   check: { run: checkCommand, help: CHECK_HELP },
   cni: { run: cniCommand, help: CNI_HELP },
+  pod: { run: podCommand, help: POD_HELP },
 };
 
 const HELP = `usage: tapwire <command> [options]
