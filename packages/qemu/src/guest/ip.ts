@@ -177,3 +177,7 @@ export const networkOf = (c: ParsedCidr): ParsedCidr => {
 /** Same address family, prefix and bytes. */
 export const sameCidr = (a: ParsedCidr, b: ParsedCidr): boolean =>
   a.ip.family === b.ip.family && a.prefix === b.prefix && a.ip.bytes.every((x, i) => x === b.ip.bytes[i]);
+
+/** True when ip lies in the network c (same family, equal up to c's prefix). */
+export const cidrContains = (c: ParsedCidr, ip: ParsedIp): boolean =>
+  c.ip.family === ip.family && sameCidr(networkOf(c), networkOf({ ip, prefix: c.prefix, text: '' }));

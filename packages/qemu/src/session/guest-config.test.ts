@@ -102,3 +102,10 @@ test('a kernel prefix route with a metric of its own is replayed as a route, its
   t.deepEqual(c.nics[1]?.addresses, [{ cidr: '10.62.0.2/24', noPrefixRoute: true }, 'fd62::2/64']);
   t.true(c.routes?.some((r) => r.dst === '10.62.0.0/24' && r.metric === 50 && r.kernel !== true && r.scope === 'link'));
 });
+
+test('a gateway no route of its link covers was added onlink: the guest adds it onlink too', (t) => {
+  const onlink = decodeRoutes(JSON.stringify([{ dst: '10.199.0.0/16', gateway: '10.200.0.1', dev: 'eth0', flags: ['onlink'] }]));
+  if (E.isLeft(onlink)) return t.fail();
+  const c = guestConfigFor({ routes: [...snapshot.routes, ...onlink.right] }, nics, []);
+  t.deepEqual(c.routes?.filter((r) => r.onlink === true), [{ dst: '10.199.0.0/16', via: '10.200.0.1', dev: ETH0, onlink: true }], 'gateways on a prefix or host route of their link are not onlink');
+});

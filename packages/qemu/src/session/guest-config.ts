@@ -6,7 +6,7 @@
 // plugin replaces that route with one through the gateway).
 import type { Link, Route, Snapshot } from '@tapwire/endpoints';
 import type { GuestAddress, GuestConfig, GuestNic, GuestRoute } from '../guest/index.js';
-import { networkOf, parseCidr, sameCidr, type ParsedCidr } from '../guest/ip.js';
+import { cidrContains, isIpv6LinkLocal, networkOf, parseCidr, parseIp, sameCidr, type ParsedCidr } from '../guest/ip.js';
 
 /** The guest NIC this VM gets for one pod link. */
 export interface PodNic {
@@ -91,7 +91,22 @@ const guestNic = ({ nic, addresses, kernel }: NicRoutes): GuestNic => {
 /** The metric the guest assumes when none is given: the kernel's own defaults. */
 const defaultMetric = (r: Route, kernel: boolean): number => (r.family === 'inet' ? 0 : kernel ? 256 : 1024);
 
-const guestRoute = (r: Route, nic: PodNic, kernel: boolean): GuestRoute => {
+/**
+ * The kernel takes a gateway only where a route without one on the same link
+ * covers it, unless the route is onlink. The scan keeps no route flags, so
+ * onlink is read off the pod's table: a gateway nothing on its link covers
+ * can only have been added onlink. fe80:: gateways are always on-link.
+ */
+const needsOnlink = (r: Route, linkRoutes: readonly Route[]): boolean => {
+  const gw = r.gateway === undefined ? undefined : parseIp(r.gateway);
+  if (gw === undefined || isIpv6LinkLocal(gw)) return false;
+  return !linkRoutes.some((l) => {
+    const dst = l.gateway === undefined ? dstOf(l) : undefined;
+    return dst !== undefined && cidrContains(dst, gw);
+  });
+};
+
+const guestRoute = (r: Route, nic: PodNic, kernel: boolean, onlink = false): GuestRoute => {
   const dst = dstOf(r);
   // Defaults stay off the line: its 2047 bytes are shared by every route of every NIC.
   const metric = r.metric ?? 0;
@@ -102,6 +117,7 @@ const guestRoute = (r: Route, nic: PodNic, kernel: boolean): GuestRoute => {
     ...(r.prefsrc === undefined ? {} : { src: r.prefsrc }),
     ...(metric === defaultMetric(r, kernel) ? {} : { metric }),
     ...(r.scope === 'link' || r.scope === 'host' ? { scope: r.scope } : {}),
+    ...(onlink ? { onlink: true } : {}),
     ...(kernel ? { kernel: true } : {}),
   };
 };
@@ -121,7 +137,8 @@ const guestRoutes = (all: readonly NicRoutes[]): GuestRoute[] => {
       // The guest expects fe80::/64 on every NIC with a link-local address by itself.
       if (made.includes(r) && isLinkLocalNet(r)) continue;
       if (made.includes(r)) kernel.push(guestRoute(r, nic, true));
-      else (r.gateway === undefined ? direct : viaGateway).push(guestRoute(r, nic, false));
+      else if (r.gateway === undefined) direct.push(guestRoute(r, nic, false));
+      else viaGateway.push(guestRoute(r, nic, false, needsOnlink(r, routes)));
     }
   }
   return [...kernel, ...direct, ...viaGateway];
