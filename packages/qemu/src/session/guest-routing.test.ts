@@ -79,18 +79,19 @@ const cniAdd = async (t: ExecutionContext, p: Pod, ifname: string, conf: Record<
   if (r.exitCode !== 0) throw new Error(`ADD ${String(conf['type'])} ${ifname}: ${String(r.stdout)} ${String(r.stderr)}`);
 };
 
-const ipam = (v4: string, v6: string, routes: readonly Record<string, string>[], gateways?: readonly [string, string]) => ({
+/** v6 undefined: an IPv4-only network. */
+const ipam = (v4: string, v6: string | undefined, routes: readonly Record<string, string>[], gateways?: readonly [string, string]) => ({
   type: 'host-local',
   ranges: [
     [{ subnet: `${v4}.0/24`, ...(gateways === undefined ? {} : { gateway: gateways[0] }) }],
-    [{ subnet: `${v6}/64`, ...(gateways === undefined ? {} : { gateway: gateways[1] }) }],
+    ...(v6 === undefined ? [] : [[{ subnet: `${v6}/64`, ...(gateways === undefined ? {} : { gateway: gateways[1] }) }]]),
   ],
   routes,
 });
 const DEFAULTS = [{ dst: '0.0.0.0/0' }, { dst: '::/0' }];
 
 const ptp = (name: string, v4: string, v6: string, routes = DEFAULTS) => ({ name, type: 'ptp', ipMasq: false, ipam: ipam(v4, v6, routes) });
-const bridge = (name: string, br: string, v4: string, v6: string, routes = DEFAULTS) => ({
+const bridge = (name: string, br: string, v4: string, v6: string | undefined, routes = DEFAULTS) => ({
   name,
   type: 'bridge',
   bridge: br,
@@ -103,7 +104,8 @@ const bridge = (name: string, br: string, v4: string, v6: string, routes = DEFAU
  * The link-local address and its fe80::/64 route come a moment after the
  * veth's carrier: a scan before that would see a pod without them.
  */
-const settled = async (netns: string, links: readonly string[]): Promise<void> => {
+const settled = async (netns: string, links: readonly string[], v6 = true): Promise<void> => {
+  if (!v6) return;
   for (let i = 0; i < 100; i++) {
     const out = await sh(['ip', '-n', netns, '-6', 'addr', 'show', 'scope', 'link']);
     if (links.every((l) => out.includes(`${l}@`) || out.includes(`${l}:`)) && !out.includes('tentative')) return;
@@ -141,8 +143,8 @@ const withoutTxqlen = (state: unknown): unknown => JSON.parse(JSON.stringify(sta
 const appendOf = (argv: readonly string[]): string => argv[argv.indexOf('-append') + 1] ?? '';
 
 /** Launches into the pod, pinging every gateway, and checks the guest's routing is the pod's. */
-const launchAndCompare = async (t: ExecutionContext, p: Pod, links: readonly string[], ping: readonly string[]) => {
-  await settled(p.pod.name, links);
+const launchAndCompare = async (t: ExecutionContext, p: Pod, links: readonly string[], ping: readonly string[], v6 = true) => {
+  await settled(p.pod.name, links, v6);
   const ns = handle(p.pod.name);
   const expected = await podRouting(p.pod.name, links);
   t.log(`pod routing:\n  ${expected.join('\n  ')}`);
@@ -196,6 +198,17 @@ test.serial('bridge pod (kernel prefix routes): the guest has exactly its routin
   const r = await launchAndCompare(t, p, ['eth0'], ['10.72.0.1', 'fd72::1']);
   if (r === undefined) return;
   t.notRegex(appendOf(r.argv), /noprefixroute/);
+});
+
+test.serial('IPv4-only bridge pod with IPv6 off on its link: the guest has no IPv6 route either', async (t) => {
+  if (!gate(t)) return;
+  const p = await makePod(t);
+  await cniAdd(t, p, 'eth0', bridge('twbr4', 'twrbr3', '10.78.0', undefined, [{ dst: '0.0.0.0/0' }]));
+  await sh(['ip', 'netns', 'exec', p.pod.name, 'sysctl', '-qw', 'net.ipv6.conf.eth0.disable_ipv6=1']);
+  const r = await launchAndCompare(t, p, ['eth0'], ['10.78.0.1'], false);
+  if (r === undefined) return;
+  t.regex(appendOf(r.argv), /,name=eth0,linklocal=off /);
+  t.false(r.guest?.table.some((e) => e.family === 6 && e.entry?.dev === 'eth0'));
 });
 
 test.serial('macvlan pod: the guest has exactly its routing', async (t) => {
