@@ -93,9 +93,13 @@ test('tap NAD with multiQueue/owner/group/selinuxcontext: the pod gets ext0 with
     name: 'tap',
     plugins: [{ type: 'tap', owner: 65534, group: 65534, multiQueue: true, selinuxcontext: 'system_u:system_r:container_t:s0', ipam: rig.hostLocal('10.234.0.0/24') }],
   };
-  rig.writeNads('tap.yaml', `apiVersion: k8s.cni.cncf.io/v1\nkind: NetworkAttachmentDefinition\nmetadata:\n  name: tap\n  namespace: mmirecki\nspec:\n  config: '${JSON.stringify(config)}'\n`);
+  // The control: the docs' own owner 0 / group 0, which nobody may not attach. (With no
+  // owner and no group at all the kernel lets anyone attach: tun_not_capable checks only set ids.)
+  const rootOnly = { cniVersion: '1.0.0', name: 'tap-root', type: 'tap', multiQueue: true, owner: 0, group: 0 };
+  const nad = (n: string, c: object) => `apiVersion: k8s.cni.cncf.io/v1\nkind: NetworkAttachmentDefinition\nmetadata:\n  name: ${n}\n  namespace: mmirecki\nspec:\n  config: '${JSON.stringify(c)}'\n`;
+  rig.writeNads('tap.yaml', `${nad('tap', config)}---\n${nad('tap-root', rootOnly)}`);
   const name = rig.podName();
-  const up = await podUp(options(rig, name, '[{"name":"tap","namespace":"mmirecki","interface":"ext0","mac":"50:00:00:00:00:10"}]'));
+  const up = await podUp(options(rig, name, '[{"name":"tap","namespace":"mmirecki","interface":"ext0","mac":"50:00:00:00:00:10"}, {"name":"tap-root","namespace":"mmirecki"}]'));
   if (E.isLeft(up)) return t.fail(describePodError(up.left));
   const ext0 = (await linksIn(name)).find((l) => l.ifname === 'ext0');
   t.like(ext0, { address: '50:00:00:00:00:10', linkinfo: { info_kind: 'tun', info_data: { type: 'tap', multi_queue: true } } });
@@ -103,18 +107,23 @@ test('tap NAD with multiQueue/owner/group/selinuxcontext: the pod gets ext0 with
   t.regex(up.right.status[0]?.ips?.[0] ?? '', /^10\.234\.0\./);
 
   // As nobody, with no capabilities: open two queues of ext0 (TUNSETIFF, IFF_TAP|IFF_NO_PI|IFF_MULTI_QUEUE).
-  const attach = [
+  const attach = (ifname: string) => [
     'import fcntl, os, struct',
     'fds = []',
     'for _ in range(2):',
     '    fd = os.open("/dev/net/tun", os.O_RDWR)',
-    '    fcntl.ioctl(fd, 0x400454ca, struct.pack("16sH", b"ext0", 0x0002 | 0x1000 | 0x0100))',
+    `    fcntl.ioctl(fd, 0x400454ca, struct.pack("16sH", b"${ifname}", 0x0002 | 0x1000 | 0x0100))`,
     '    fds.append(fd)',
     'print(len(fds))',
   ].join('\n');
-  const r = await execa('nsenter', [`--net=/var/run/netns/${name}`, '--', 'setpriv', '--reuid=65534', '--regid=65534', '--clear-groups', '--inh-caps=-all', '/usr/bin/python3', '-c', attach], { reject: false });
+  const asNobody = (ifname: string) =>
+    execa('nsenter', [`--net=/var/run/netns/${name}`, '--', 'setpriv', '--reuid=65534', '--regid=65534', '--clear-groups', '--inh-caps=-all', '/usr/bin/python3', '-c', attach(ifname)], { reject: false });
+  const r = await asNobody('ext0');
   t.is(r.exitCode, 0, r.stderr);
   t.is(r.stdout.trim(), '2');
+  const control = await asNobody('net2');
+  t.not(control.exitCode, 0, 'a tap owned by root is not nobody\'s to attach');
+  t.regex(control.stderr, /Operation not permitted|Permission denied/);
 
   const down = await podDown(rig.stateRoot, name);
   if (E.isLeft(down)) return t.fail(describePodError(down.left));

@@ -4,7 +4,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import test from 'ava';
 import * as E from 'fp-ts/lib/Either.js';
-import { requireCommand, requireRoot, uniqueName } from '@tapwire/testkit';
+import { requireCommand, requireRoot, sh, uniqueName } from '@tapwire/testkit';
 import { podDown } from './down.js';
 import { describePodError } from './errors.js';
 import { readState, readStatus } from './state.js';
@@ -26,7 +26,7 @@ const threeNetworks = (rig: PodRig, third: number) => {
   rig.writeNads(
     'nads.yaml',
     [
-      nadYaml('br-a', { cniVersion: '0.4.0', type: 'bridge', bridge: uniqueName('twbr'), ipam: rig.hostLocal(`10.${third}.1.0/24`) }),
+      nadYaml('br-a', { cniVersion: '0.4.0', type: 'bridge', bridge: uniqueName('twbr'), isGateway: true, ipam: rig.hostLocal(`10.${third}.1.0/24`) }),
       'apiVersion: k8s.cni.cncf.io/v1\nkind: NetworkAttachmentDefinition\nmetadata:\n  name: ptp-b\n',
       nadYaml('broken', { cniVersion: '1.0.0', type: 'macvlan', master: 'nosuchlink', ipam: rig.hostLocal(`10.${third}.3.0/24`) }),
     ].join('---\n'),
@@ -117,4 +117,19 @@ test('bad input changes nothing: a missing NAD, a bad annotation, a bad manifest
   t.regex(await err('br-a'), /zz-bad\.yaml, document 1: spec\.config: expected string, found 5/);
   t.false(await netnsExists(name));
   t.false(existsSync(join(rig.stateRoot, name)));
+});
+
+test('default-route moves the pod\'s default route to the selected network (Multus SetDefaultGW)', async (t) => {
+  if (!gate(t)) return;
+  const rig = await podRig(t);
+  const defaultConf = threeNetworks(rig, 234);
+  const name = rig.podName();
+  const up = await podUp(options(rig, name, '[{"name":"br-a","default-route":["10.234.1.1"]}]', defaultConf));
+  if (E.isLeft(up)) return t.fail(describePodError(up.left));
+  const routes = JSON.parse(await sh(['ip', '-n', name, '-j', 'route', 'show', 'default'])) as { gateway?: string; dev: string }[];
+  t.deepEqual(routes.map((r) => [r.gateway, r.dev]), [['10.234.1.1', 'net1']]);
+  t.like(up.right.status, [{ name: 'cluster', default: true }, { name: 'default/br-a', interface: 'net1' }]);
+  const down = await podDown(rig.stateRoot, name);
+  if (E.isLeft(down)) return t.fail(describePodError(down.left));
+  t.deepEqual(rig.leases(), []);
 });
