@@ -13,6 +13,8 @@ export type { Plugin, PluginIo, Ctx } from './skel.js';
 export { findPlugin } from './ipam.js';
 export { tapPlugin, TapConf } from './plugins/tap.js';
 export { bundlePlugins, PLUGIN_NAMES } from './bundle.js';
+export { bundleExecutable, TRACE_GLOBAL } from './bundler.js';
+export type { BundleOptions, Bundled } from './bundler.js';
 export type { BundleReport, PluginName } from './bundle.js';
 export { tcRedirectTapPlugin, redirectResult } from './plugins/tc-redirect-tap.js';
 export { installPlugins } from './install.js';
