@@ -5,7 +5,7 @@ import type { Link } from '@tapwire/endpoints';
 import type { Finding } from './findings.js';
 import { describeParent, expectedLower, isOnLowerOf } from './lower.js';
 import type { Argv, Attachment } from './model.js';
-import { readdAddressArgv } from './plan.js';
+import { readdAddressArgv } from './restore-words.js';
 import { decodeRecord, isTapwireAlias, type AttachRecord } from './record.js';
 import type { NetnsView } from './state.js';
 import { isIngress, redirectTarget } from './tc-json.js';

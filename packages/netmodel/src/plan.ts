@@ -1,12 +1,15 @@
 // The pure planner: endpoint + model + options -> the typed, invertible plan.
 import { createHash } from 'node:crypto';
 import * as E from 'fp-ts/lib/Either.js';
-import type { Address, Endpoint, Link, Route } from '@tapwire/endpoints';
+import type { Endpoint, Link, Route } from '@tapwire/endpoints';
 import type { PlanError } from './errors.js';
 import { MAX_ALIAS_BYTES, MTU_RANGE, type Argv, type Model, type Op, type Phase, type Plan } from './model.js';
 import { defaultTapName, validateQueues, validateTapName } from './names.js';
 import { decodeRecord, encodeRecord, MAC, RECORD_WORD, type AttachRecord } from './record.js';
 import { resolveOwnership, type TapId } from './ownership.js';
+import { addressWords, readdAddressArgv, restorableRoutes, routeWords } from './restore-words.js';
+
+export { addressWords, readdAddressArgv, restorableRoutes, routeWords };
 
 export interface PlanOptions {
   /** Queues the VM opens; >1 makes a multi-queue device. Default 1, at most MAX_QUEUES. */
@@ -49,44 +52,6 @@ export const lentMac = (mac: string): string => {
 
 const op = (what: string, argv: Argv, undo: readonly Argv[] = [], retryOnBusy = false): Op =>
   retryOnBusy ? { what, argv, undo, retryOnBusy } : { what, argv, undo };
-
-/** `ip addr add` words re-creating one address (without `dev`). */
-export const addressWords = (a: Address): Argv => [
-  `${a.local}/${a.prefixlen}`,
-  ...(a.broadcast === undefined ? [] : ['broadcast', a.broadcast]),
-  ...(a.scope === 'global' ? [] : ['scope', a.scope]),
-];
-
-/**
- * Re-adding an address the link already held. IPv6 ones skip duplicate
- * address detection: the address was validated when first configured, and
- * while DAD runs the kernel withholds its local route, so the netns would
- * not be as found for a second or two after detach.
- */
-export const readdAddressArgv = (words: Argv, dev: string): Argv => [
-  'addr',
-  'add',
-  ...words,
-  ...((words[0] ?? '').includes(':') ? ['nodad'] : []),
-  'dev',
-  dev,
-];
-
-/** Routes through the link that a user or daemon made (kernel ones come back with the addresses). */
-export const restorableRoutes = (routes: readonly Route[], link: string): readonly Route[] =>
-  routes.filter((r) => r.dev === link && r.protocol !== 'kernel' && r.table !== 'local');
-
-/** `ip route replace` words re-creating one route (without `dev`). */
-export const routeWords = (r: Route): Argv => [
-  ...(r.type === undefined || r.type === 'unicast' ? [] : [r.type]),
-  r.dst === 'default' ? (r.family === 'inet6' ? '::/0' : '0.0.0.0/0') : r.dst,
-  ...(r.gateway === undefined ? [] : ['via', r.gateway]),
-  ...(r.table === undefined || r.table === 'main' ? [] : ['table', r.table]),
-  ...(r.protocol === undefined || r.protocol === 'boot' ? [] : ['proto', r.protocol]),
-  ...(r.scope === undefined ? [] : ['scope', r.scope]),
-  ...(r.prefsrc === undefined ? [] : ['src', r.prefsrc]),
-  ...(r.metric === undefined ? [] : ['metric', String(r.metric)]),
-];
 
 const checkKind = (e: Endpoint, model: Model): E.Either<PlanError, void> => {
   const link = e.link.name;
