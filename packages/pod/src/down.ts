@@ -1,12 +1,14 @@
 // `pod down`: DEL of every network ADD was started for, in reverse order,
 // with the same config, CNI_ARGS, runtimeConfig and the cached result as
 // prevResult; then the netns and the state dir go. DEL goes on past a
-// failure (as Multus's delPlugins); if any failed the netns and state stay,
-// so running down again retries with the same inputs.
+// failure (as Multus's delPlugins); devices allocated but never taken by
+// the CNI are deleted; if anything failed the netns and state stay, so
+// running down again retries with the same inputs.
 import { rmSync } from 'node:fs';
 import * as E from 'fp-ts/lib/Either.js';
 import { delList, type CallBase } from './conflist.js';
 import type { PodError } from './errors.js';
+import { releaseLeftoverDevices } from './leftovers.js';
 import { delPodNetns } from './netns.js';
 import { readState, removePodDir, type NetworkState, type PodState } from './state.js';
 
@@ -37,6 +39,8 @@ export const podDown = async (stateRoot: string, name: string): Promise<E.Either
   const s = readState(stateRoot, name);
   if (E.isLeft(s)) return s;
   const failures = await delNetworks(s.right, s.right.networks.length - 1);
+  const leftovers = await releaseLeftoverDevices(s.right);
+  if (E.isLeft(leftovers)) failures.push(leftovers.left);
   if (failures.length > 0) return E.left({ _tag: 'DownIncomplete', failures });
   const ns = await delPodNetns(s.right.pod.netnsName);
   if (E.isLeft(ns)) return ns;

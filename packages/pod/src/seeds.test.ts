@@ -75,6 +75,8 @@ test('macvtap-cni dataplane NAD: resourceName through the device plugin as devic
   t.false(await netnsExists(c));
   t.deepEqual(await macvtapsIn(rig.node.name), [], 'every macvtap made went into a pod');
 
+  // A device Allocate made that no CNI took (as if up had died in between) goes with its pod.
+  await sh(['ip', '-n', rig.node.name, 'link', 'add', 'link', 'lowr', 'name', 'dataplaneMvp1', 'type', 'macvtap', 'mode', 'bridge']);
   for (const p of [a, b]) {
     const down = await podDown(rig.stateRoot, p);
     if (E.isLeft(down)) return t.fail(describePodError(down.left));
