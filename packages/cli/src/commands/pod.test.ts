@@ -11,7 +11,11 @@ import { fileURLToPath } from 'node:url';
 import test from 'ava';
 import { execa } from 'execa';
 import { installPlugins } from '@tapwire/cni';
+import * as E from 'fp-ts/lib/Either.js';
 import { makeNetns, requireCommand, requireRoot, sh, uniqueName } from '@tapwire/testkit';
+import { captureOutput } from '../capture.js';
+import { describeCliError, exitCodeOf } from '../cli-error.js';
+import { podCommand } from './pod.js';
 
 const TAPWIRE = fileURLToPath(new URL('../../bin/tapwire.js', import.meta.url));
 
@@ -102,4 +106,25 @@ test('tapwire pod up (default bridge -> tc-redirect-tap, macvtap dataplane via t
   t.deepEqual(readdirSync(ipam, { recursive: true, encoding: 'utf8' }).filter((f) => /\d+\.\d+\.\d+\.\d+$/.test(f)), []);
   const nodeLinks = JSON.parse(await sh(['ip', '-n', node.name, '-j', '-d', 'link', 'show'])) as { ifname: string; linkinfo?: { info_kind?: string } }[];
   t.deepEqual(nodeLinks.filter((l) => ['veth', 'macvtap'].includes(l.linkinfo?.info_kind ?? '') && l.ifname !== 'lowr' && l.ifname !== 'peer').map((l) => l.ifname), []);
+});
+
+test('pod: bad command lines and unknown pods are exit 2 / 1 with the reason, before anything is made', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'twpodcli-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const run = async (argv: readonly string[]): Promise<[number, string]> => {
+    const r = await podCommand(argv, captureOutput());
+    return E.isRight(r) ? [0, ''] : [exitCodeOf(r.left), describeCliError(r.left).split('\n')[0] ?? ''];
+  };
+  t.deepEqual(await run([]), [2, 'pod: expected up, status or down']);
+  t.deepEqual(await run(['up']), [2, 'pod: expected exactly one pod name']);
+  t.deepEqual(await run(['up', 'vm1', '--networks', 'a']), [2, 'pod: up needs --nad-dir DIR']);
+  t.deepEqual(await run(['up', 'vm1', '--nad-dir', dir, '--networks', 'a/b/c', '--state-dir', dir]), [
+    2,
+    'pod: bad k8s.v1.cni.cncf.io/networks annotation "a/b/c": element 1: "a/b/c" has more than one \'/\' or \'@\' (expected [namespace/]name[@interface])',
+  ]);
+  t.deepEqual(await run(['up', 'Not_A_Label', '--nad-dir', dir, '--state-dir', dir]), [2, 'pod: bad pod name "Not_A_Label": expected a DNS-1123 label (it also names the netns)']);
+  t.deepEqual(await run(['up', 'vm1', '--nad-dir', dir, '--networks', 'nope', '--state-dir', dir]), [1, 'pod: no NetworkAttachmentDefinition default/nope (known: none)']);
+  t.deepEqual(await run(['status', 'ghost', '--state-dir', dir]), [1, `pod: no pod ghost in ${dir}`]);
+  t.deepEqual(await run(['down', 'ghost', '--state-dir', dir]), [1, `pod: no pod ghost in ${dir}`]);
+  t.deepEqual(readdirSync(dir), [], 'nothing was made');
 });
