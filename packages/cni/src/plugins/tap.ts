@@ -143,7 +143,9 @@ const tunIdsOf = (netns: string, ifname: string): E.Either<string, TunIds> => {
   const ns = requireNetns(netns);
   if (E.isLeft(ns)) return E.left(ns.left.msg);
   const ids = readTunIds(ns.right, [ifname]);
-  return E.isLeft(ids) ? E.left(describeSysError(ids.left)) : E.right(ids.right[ifname] ?? { owner: undefined, group: undefined });
+  if (E.isLeft(ids)) return E.left(describeSysError(ids.left));
+  const found = ids.right[ifname];
+  return found === undefined ? E.left(`${ifname} has no tun owner/group in sysfs (not a tun, or gone)`) : E.right(found);
 };
 
 const ownershipProblems = (conf: TapConf, ifname: string, ids: E.Either<string, TunIds> | undefined): string[] => {

@@ -28,13 +28,13 @@ export const parseTunId = (what: string, text: string): E.Either<SysError, numbe
   return n <= MAX_ID ? E.right(n) : E.left({ _tag: 'BadInput', what, input: s, expected: 'a decimal uid/gid or -1' });
 };
 
-const readId = (ns: NetnsHandle, root: string, name: string, file: 'owner' | 'group'): E.Either<SysError, number | undefined> => {
+/** right(null): no such file - the link is gone (deleted since ip listed it) or is no tun. */
+const readId = (root: string, name: string, file: 'owner' | 'group'): E.Either<SysError, number | undefined | null> => {
   let text: string;
   try {
     text = readFileSync(`${root}/class/net/${name}/${file}`, 'utf8');
   } catch (e) {
-    const code = (e as { code?: unknown }).code;
-    if (code === 'ENOENT') return E.left({ _tag: 'WrongLinkKind', netns: ns.spec, name, expected: 'a tun/tap device', found: 'a link without tun owner/group (no such link, or not a tun)' });
+    if ((e as { code?: unknown }).code === 'ENOENT') return E.right(null);
     return E.left(fromNodeError('read', e, (c) => `reading ${name}'s tun ${file} from sysfs: ${c}`));
   }
   return parseTunId(`sysfs ${file} of ${name}`, text);
@@ -42,7 +42,8 @@ const readId = (ns: NetnsHandle, root: string, name: string, file: 'owner' | 'gr
 
 /**
  * Owner and group of each named tun/tap in the netns, by name: one sysfs
- * mount and two small reads a link, no process spawned.
+ * mount and two small reads a link, no process spawned. A name that is no tun
+ * (or is gone) is absent, as readDriverInfo leaves out links that do not answer.
  */
 export const readTunIds = (ns: NetnsHandle, names: readonly string[]): E.Either<SysError, Record<string, TunIds>> => {
   const encoded = E.sequenceArray(names.map(encodeLinkName));
@@ -54,10 +55,11 @@ export const readTunIds = (ns: NetnsHandle, names: readonly string[]): E.Either<
     try {
       const found: [string, TunIds][] = [];
       for (const name of names) {
-        const owner = readId(ns, sysfs.right.root, name, 'owner');
+        const owner = readId(sysfs.right.root, name, 'owner');
         if (E.isLeft(owner)) return owner;
-        const group = readId(ns, sysfs.right.root, name, 'group');
+        const group = readId(sysfs.right.root, name, 'group');
         if (E.isLeft(group)) return group;
+        if (owner.right === null || group.right === null) continue;
         found.push([name, { owner: owner.right, group: group.right }]);
       }
       return E.right(Object.fromEntries(found));
