@@ -133,13 +133,6 @@ const podRouting = async (netns: string, links: readonly string[]): Promise<stri
 const guestRouting = (report: GuestReport | undefined, links: readonly string[]): string[] =>
   routingTable((report?.table ?? []).map((r) => r.entry).filter((e) => e !== undefined && e.dev !== undefined && links.includes(e.dev)));
 
-/**
- * An ingress qdisc on a link with txqueuelen 0 (the plugins' veths and
- * macvlans) makes the kernel set it to 1000 and detach does not set it back
- * (known to netmodel, see its reference-plugins test): compare the rest.
- */
-const withoutTxqlen = (state: unknown): unknown => JSON.parse(JSON.stringify(state, (k, v: unknown) => (k === 'txqlen' ? undefined : v)));
-
 const appendOf = (argv: readonly string[]): string => argv[argv.indexOf('-append') + 1] ?? '';
 
 /** Launches into the pod, pinging every gateway, and checks the guest's routing is the pod's. */
@@ -160,7 +153,7 @@ const launchAndCompare = async (t: ExecutionContext, p: Pod, links: readonly str
     dryRun: false,
     image: await guestImage(),
   })();
-  t.deepEqual(withoutTxqlen(await netnsState(ns)()), withoutTxqlen(before), 'the pod netns is as it was (but txqueuelen)');
+  t.deepEqual(await netnsState(ns)(), before, 'the pod netns is exactly as it was');
   if (E.isLeft(r)) {
     t.fail(describeLaunchError(r.left));
     return undefined;
@@ -273,7 +266,7 @@ test.serial('a pod route the guest cannot add is a GuestRoutingFailed naming it,
     image: await guestImage(),
     onConsole: (c) => consoleText.push(c),
   })();
-  t.deepEqual(withoutTxqlen(await netnsState(ns)()), withoutTxqlen(before), 'the pod netns is as it was (but txqueuelen)');
+  t.deepEqual(await netnsState(ns)(), before, 'the pod netns is exactly as it was');
   if (E.isRight(r)) return t.fail(`launch succeeded: ${JSON.stringify(r.right.guest)}`);
   t.log(describeLaunchError(r.left));
   t.like(r.left, { _tag: 'GuestRoutingFailed', problems: [{ route: 'IPv4 10.199.0.0/16 via 10.76.0.1 dev eth0 src 10.197.0.9 metric 0 scope global', problem: 'not-added' }] });
