@@ -100,6 +100,9 @@ test.serial('each tarball holds the built code, README, LICENSE and manifest onl
     // A .js left in dist by a deleted source would ship too: each needs its source.
     const stale = files.filter((f) => f.startsWith('dist/') && f.endsWith('.js')).filter((f) => !existsSync(join(ROOT, 'packages', p.dir, f.replace(/^dist\//, 'src/').replace(/\.js$/, '.ts'))));
     t.deepEqual(stale, [], `${p.dir}: built files without a source (rebuild from a clean dist)`);
+    // A path into this checkout (e.g. a bundle's baked-in koffi) resolves here and on no user's machine.
+    const checkoutPaths = files.filter((f) => readFileSync(join(p.unpacked, f)).includes(ROOT));
+    t.deepEqual(checkoutPaths, [], `${p.dir}: files naming ${ROOT}`);
 
     const m = p.manifest;
     t.is(m.license, 'Apache-2.0', p.dir);
