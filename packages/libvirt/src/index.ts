@@ -1,0 +1,2 @@
+// KubeVirt-style VMs through libvirt: see packages/libvirt/README.md (issue 12).
+export {};
