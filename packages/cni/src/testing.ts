@@ -1,11 +1,15 @@
 // Test support: run the bundled executables as a container runtime does
 // (libcni's conflist semantics: ADD in order threading prevResult, CHECK and
 // DEL with the list's final result as prevResult, DEL in reverse order).
+import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import * as E from 'fp-ts/lib/Either.js';
 import { execa } from 'execa';
 import { bundlePlugins } from './bundle.js';
+import { describeForwarderError, installForwarders } from './thick/forwarder.js';
 
 export const REFERENCE_DIR = '/usr/lib/cni';
 
@@ -100,4 +104,76 @@ export const leases = (dataDir: string): string[] => {
 export const tempDir = (prefix: string): { path: string; remove: () => void } => {
   const path = mkdtempSync(join(tmpdir(), prefix));
   return { path, remove: () => rmSync(path, { recursive: true, force: true }) };
+};
+
+/** How the plugin executables of a test run: bundled (standalone) or forwarders to a daemon (thick). */
+export type CniMode = 'standalone' | 'thick';
+
+/** The mode a test file runs its plugins in: TAPWIRE_CNI_MODE=thick (set by the *.thick.test files), else standalone. */
+export const modeForTests = (): CniMode => (process.env['TAPWIRE_CNI_MODE'] === 'thick' ? 'thick' : 'standalone');
+
+export interface TestPlugins {
+  /** The directory holding tap, macvtap and tc-redirect-tap (put it first on CNI_PATH). */
+  readonly dir: string;
+  /** The thick daemon's socket (undefined standalone). */
+  readonly socket: string | undefined;
+  /** What the daemon wrote on stderr so far (one line per call). */
+  readonly daemonLog: () => string;
+  /** Stops the daemon (SIGTERM, then SIGKILL) and removes every file made. */
+  readonly stop: () => Promise<void>;
+}
+
+const DAEMON_ENTRY = join(dirname(fileURLToPath(import.meta.url)), 'entry', 'daemon.js');
+
+/** Starts the daemon on `socket`; resolves once it listens (rejects if it exits first). */
+export const startDaemonForTests = async (socket: string): Promise<{ readonly log: () => string; readonly stop: () => Promise<void> }> => {
+  const child = spawn(process.execPath, [DAEMON_ENTRY, '--socket', socket], { stdio: ['ignore', 'ignore', 'pipe'] });
+  let log = '';
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  await new Promise<void>((resolve, reject) => {
+    child.stderr.on('data', (b: Buffer) => {
+      log += b.toString('utf8');
+      if (log.includes('listening on')) resolve();
+    });
+    void exited.then(() => reject(new Error(`the CNI daemon exited before listening: ${log}`)));
+  });
+  return {
+    log: () => log,
+    stop: async () => {
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      child.kill('SIGTERM');
+      const killer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+      await exited;
+      clearTimeout(killer);
+    },
+  };
+};
+
+/** The plugin executables for this test file's mode (standalone bundles, or forwarders + a daemon). */
+export const pluginsForTests = async (mode: CniMode = modeForTests()): Promise<TestPlugins> => {
+  const dir = mkdtempSync(join(tmpdir(), 'tapwire-cni-bin-'));
+  if (mode === 'standalone') {
+    await bundlePlugins(dir);
+    return { dir, socket: undefined, daemonLog: () => '', stop: async () => rmSync(dir, { recursive: true, force: true }) };
+  }
+  const socket = join(dir, 'cni.sock');
+  const bin = join(dir, 'bin');
+  const installed = installForwarders(bin, socket);
+  if (E.isLeft(installed)) {
+    rmSync(dir, { recursive: true, force: true });
+    throw new Error(describeForwarderError(installed.left));
+  }
+  const daemon = await startDaemonForTests(socket).catch((e: unknown) => {
+    rmSync(dir, { recursive: true, force: true });
+    throw e;
+  });
+  return {
+    dir: bin,
+    socket,
+    daemonLog: daemon.log,
+    stop: async () => {
+      await daemon.stop();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
 };

@@ -1,20 +1,23 @@
 // The bundled `macvtap` executable with a macvtap on a host veth (this kernel
 // has no dummy module), and the DP_MACVTAP_CONF parser.
-import { existsSync, rmSync, statSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import test, { type ExecutionContext } from 'ava';
 import * as E from 'fp-ts/lib/Either.js';
 import { execa } from 'execa';
 import { makeNetns, requireRoot, sh, uniqueName } from '@tapwire/testkit';
 import { defaultResources, parseMacvtapResources } from '../macvtap-resources.js';
 import { Result, resultProblems } from '../spec/result.js';
-import { addList, bundleForTests, REFERENCE_DIR, runList, type Conflist, type PodEnv } from '../testing.js';
+import { addList, pluginsForTests, REFERENCE_DIR, runList, type Conflist, type TestPlugins, type PodEnv } from '../testing.js';
 
+// Standalone bundles, or (TAPWIRE_CNI_MODE=thick, the .thick.test file) forwarders to a daemon.
+let plugins: TestPlugins | undefined;
 let bin = '';
 test.before(async () => {
-  bin = await bundleForTests();
+  plugins = await pluginsForTests();
+  bin = plugins.dir;
 });
-test.after.always(() => {
-  if (bin !== '') rmSync(bin, { recursive: true, force: true });
+test.after.always(async () => {
+  await plugins?.stop();
 });
 
 const hostVeth = async (t: ExecutionContext): Promise<string> => {

@@ -1,20 +1,23 @@
 // The bundled `tap` executable run as a runtime runs it, with Debian's
 // host-local for IPAM, in real throwaway netns.
-import { rmSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import test, { type ExecutionContext } from 'ava';
 import * as E from 'fp-ts/lib/Either.js';
 import { execa } from 'execa';
 import { makeNetns, requireCommand, requireRoot, sh } from '@tapwire/testkit';
 import { Result, resultProblems } from '../spec/result.js';
-import { addList, bundleForTests, envOf, invoke, leases, REFERENCE_DIR, runList, tempDir, type Conflist, type PodEnv } from '../testing.js';
+import { addList, pluginsForTests, envOf, invoke, leases, REFERENCE_DIR, runList, tempDir, type Conflist, type TestPlugins, type PodEnv } from '../testing.js';
 
+// Standalone bundles, or (TAPWIRE_CNI_MODE=thick, the .thick.test file) forwarders to a daemon.
+let plugins: TestPlugins | undefined;
 let bin = '';
 test.before(async () => {
-  bin = await bundleForTests();
+  plugins = await pluginsForTests();
+  bin = plugins.dir;
 });
-test.after.always(() => {
-  if (bin !== '') rmSync(bin, { recursive: true, force: true });
+test.after.always(async () => {
+  await plugins?.stop();
 });
 
 const gate = (t: ExecutionContext): boolean => requireRoot(t) && requireCommand(t, `${REFERENCE_DIR}/host-local`);

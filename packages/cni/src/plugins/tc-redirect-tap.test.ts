@@ -1,19 +1,21 @@
 // ptp/bridge -> tc-redirect-tap conflists run as a runtime runs them, with
 // Debian's reference plugins and host-local.
-import { rmSync } from 'node:fs';
 import test, { type ExecutionContext } from 'ava';
 import * as E from 'fp-ts/lib/Either.js';
 import { execa } from 'execa';
 import { makeNetns, requireCommand, requireRoot, sh, uniqueName } from '@tapwire/testkit';
 import { Result, resultProblems } from '../spec/result.js';
-import { addList, bundleForTests, leases, REFERENCE_DIR, runList, tempDir, type Conflist, type PodEnv } from '../testing.js';
+import { addList, pluginsForTests, leases, REFERENCE_DIR, runList, tempDir, type Conflist, type TestPlugins, type PodEnv } from '../testing.js';
 
+// Standalone bundles, or (TAPWIRE_CNI_MODE=thick, the .thick.test file) forwarders to a daemon.
+let plugins: TestPlugins | undefined;
 let bin = '';
 test.before(async () => {
-  bin = await bundleForTests();
+  plugins = await pluginsForTests();
+  bin = plugins.dir;
 });
-test.after.always(() => {
-  if (bin !== '') rmSync(bin, { recursive: true, force: true });
+test.after.always(async () => {
+  await plugins?.stop();
 });
 
 const gate = (t: ExecutionContext): boolean => requireRoot(t) && requireCommand(t, `${REFERENCE_DIR}/ptp`) && requireCommand(t, `${REFERENCE_DIR}/bridge`);

@@ -1,0 +1,5 @@
+// The tc-redirect-tap conformance tests in thick mode: the same tests, the plugin
+// executables being C forwarders to a tapwire CNI daemon this file starts
+// (and stops in teardown).
+process.env['TAPWIRE_CNI_MODE'] = 'thick';
+await import('./tc-redirect-tap.test.js');
