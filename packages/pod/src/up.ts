@@ -1,22 +1,22 @@
 // `pod up`: what kubelet + Multus do for one pod. Plan first (nothing
-// changed on a bad input), then the state dir, the devices (kubelet
-// allocates before the sandbox), the netns, and each network's ADD in order;
+// changed on a bad input), then the state dir, the netns, the devices and
+// the state recording them, and each network's ADD in order;
 // a failure in network k DELs k..1 and the default (Multus's delPlugins),
 // deletes the netns and the state: the node is left as it was.
 import { randomBytes, randomUUID } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import * as E from 'fp-ts/lib/Either.js';
 import { resolveNetns, type NetnsHandle } from '@tapwire/sys';
 import { isNamespace } from './annotation.js';
 import { addList } from './conflist.js';
-import { openDevices, type Devices } from './devices.js';
+import { allocateDevices } from './device-manager.js';
 import { callBase, delNetworks } from './down.js';
 import type { PodError } from './errors.js';
 import { loadPlan, type LoadOptions } from './load.js';
 import { addPodNetns, delPodNetns, setDefaultRoutes } from './netns.js';
-import { cniArgsOf, delegatedConf, runtimeConfigOf, type Delegate, type PodIdentity } from './plan.js';
-import { devicesInUse, makePodDir, podDir, removePodDir, writeState, writeStatus, type NetworkState, type PodState } from './state.js';
+import { initialState } from './initial-state.js';
+import type { PodIdentity } from './plan.js';
+import { makePodDir, podDir, removePodDir, writeState, writeStatus, type PodState } from './state.js';
 import { decodeCniResult, networkStatus, type NetworkStatus } from './status.js';
 
 export interface UpOptions extends LoadOptions {
@@ -47,26 +47,6 @@ const readDeviceInfo = (file: string | undefined): unknown => {
   }
 };
 
-const allocateAll = async (o: UpOptions, plan: readonly Delegate[], node: NetnsHandle | undefined): Promise<E.Either<PodError, { devices: Devices | undefined; ids: (string | undefined)[] }>> => {
-  if (!plan.some((d) => d.resourceName !== undefined)) return E.right({ devices: undefined, ids: plan.map(() => undefined) });
-  const devices = await openDevices({ config: o.devicePluginConfig ?? process.env['DP_MACVTAP_CONF'] ?? '[]', log: o.log ?? (() => undefined), ...(node === undefined ? {} : { nodeNetns: node.path }) });
-  if (E.isLeft(devices)) return devices;
-  const ids: (string | undefined)[] = [];
-  for (const d of plan) {
-    if (d.resourceName === undefined) {
-      ids.push(undefined);
-      continue;
-    }
-    const id = await devices.right.allocate(d.network, d.resourceName, devicesInUse(o.stateRoot, d.resourceName));
-    if (E.isLeft(id)) {
-      await devices.right.close();
-      return id;
-    }
-    ids.push(id.right);
-  }
-  return E.right({ devices: devices.right, ids });
-};
-
 export const podUp = async (o: UpOptions): Promise<E.Either<PodError, PodUp>> => {
   const name = podName(o.name);
   if (E.isLeft(name)) return name;
@@ -85,38 +65,23 @@ export const podUp = async (o: UpOptions): Promise<E.Either<PodError, PodUp>> =>
     removePodDir(o.stateRoot, o.name);
     return e;
   };
-  const alloc = await allocateAll(o, plan.right, node);
-  if (E.isLeft(alloc)) return abandon(alloc);
   const ns = await addPodNetns(o.name);
-  if (E.isLeft(ns)) {
-    await alloc.right.devices?.close();
-    return abandon(ns);
-  }
+  if (E.isLeft(ns)) return abandon(ns);
   const pod: PodIdentity = { name: o.name, namespace: o.namespace, uid: randomUUID(), containerId: randomBytes(32).toString('hex'), netns: ns.right.path };
-  const networks: NetworkState[] = plan.right.map((d, i) => {
-    const deviceId = alloc.right.ids[i];
-    const deviceInfoFile = d.resourceName === undefined ? undefined : join(podDir(o.stateRoot, o.name), `device-info-${d.ifname}.json`);
-    return {
-      network: d.network,
-      ifname: d.ifname,
-      isDefault: d.isDefault,
-      conf: delegatedConf(d, deviceId) as NetworkState['conf'],
-      cniArgs: cniArgsOf(pod, d),
-      runtimeConfig: { ...runtimeConfigOf(d, deviceId, deviceInfoFile) },
-      attempted: false,
-      ...(d.resourceName === undefined ? {} : { resourceName: d.resourceName }),
-      ...(deviceId === undefined ? {} : { deviceId }),
-      ...(deviceInfoFile === undefined ? {} : { deviceInfoFile }),
-      ...(d.defaultRoute === undefined ? {} : { defaultRoute: [...d.defaultRoute] }),
-    };
-  });
-  const state: PodState = {
-    pod: { ...pod, netnsName: o.name },
-    annotation: o.networks,
-    cniPath: [...o.cniPath],
-    networks,
-    ...(node === undefined ? {} : { nodeNetns: node.path }),
-  };
+  const alloc = await allocateDevices(
+    { stateRoot: o.stateRoot, config: o.devicePluginConfig ?? process.env['DP_MACVTAP_CONF'] ?? '[]', node, log: o.log ?? (() => undefined) },
+    plan.right,
+    (ids) => {
+      const s = initialState(pod, o.name, podDir(o.stateRoot, o.name), plan.right, ids, { annotation: o.networks, cniPath: o.cniPath, nodeNetns: node?.path });
+      return E.map(() => s)(writeState(o.stateRoot, s));
+    },
+  );
+  if (E.isLeft(alloc)) {
+    await delPodNetns(o.name);
+    return abandon(alloc);
+  }
+  const state = alloc.right.recorded;
+  const networks = state.networks;
   /** Network `failed` (if any) gets a DEL whose complaints are dropped, as Multus does: it may be half made. */
   const undo = async (cause: PodError, upTo: number, failed = -1): Promise<E.Either<PodError, never>> => {
     if (failed >= 0) await delNetworks(state, failed, failed);
@@ -127,8 +92,6 @@ export const podUp = async (o: UpOptions): Promise<E.Either<PodError, PodUp>> =>
     removePodDir(o.stateRoot, o.name);
     return E.left({ _tag: 'UpFailed', cause, undo: failures });
   };
-  const saved = writeState(o.stateRoot, state);
-  if (E.isLeft(saved)) return undo(saved.left, -1);
   const status: NetworkStatus[] = [];
   for (const [i, n] of networks.entries()) {
     networks[i] = { ...n, attempted: true };
