@@ -1,2 +1,3 @@
-// Hypervisor-neutral NIC descriptions: see packages/vm/README.md (issues 10 and 12).
-export {};
+// Hypervisor-neutral NIC descriptions (issues 10 and 12): see README.md.
+export type { NicSpec, NicBackend, NicKind, NicFds, TapBackend, MacvtapBackend, VhostUserBackend, VfioBackend } from './nic.js';
+export { NicSpecC, NicBackendC, TapBackendC, MacvtapBackendC, VhostUserBackendC, VfioBackendC, takesFds, nicsNeedSharedMemory, nicId } from './nic.js';
