@@ -1,13 +1,19 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import * as E from 'fp-ts/lib/Either.js';
-import { discoverResources, installPlugins, measureCniAdd, parseMacvtapResources } from '@tapwire/cni';
+import { DEFAULT_SOCKET, describeForwarderError, discoverResources, installForwarders, installPlugins, measureCniAdd, parseMacvtapResources, serveUntilSignal } from '@tapwire/cni';
 import { resolveNetns } from '@tapwire/sys';
 import { usage, type CliError } from '../cli-error.js';
 import type { Output } from '../output.js';
 
-export const CNI_HELP = `tapwire cni install --dir DIR | measure [--rounds N] [--json] | macvtap-resources [--conf JSON] [--json]
+export const CNI_HELP = `tapwire cni install --dir DIR [--thick] | daemon --socket PATH | measure [--rounds N] [--json] | macvtap-resources [--conf JSON] [--json]
   install: write the CNI plugins tap, macvtap and tc-redirect-tap (one bundled
-  executable each) into DIR, e.g. /opt/cni/bin.
+  executable each) into DIR, e.g. /opt/cni/bin. --thick [--socket PATH]:
+  write small C forwarders instead (compiled with cc), which hand each call
+  to the daemon on PATH (default ${DEFAULT_SOCKET}; $TAPWIRE_CNI_SOCKET
+  overrides it per call) and answer code 11 (try again later) while it is down.
+  daemon: serve the thick mode's calls in this process on the unix socket
+  (mode 0600) until SIGTERM/SIGINT; calls run in parallel, one container's
+  calls one after the other. Run it in the host netns the plugins should see.
   measure: time ADD of our plugins against Debian's ptp + host-local (root).
   macvtap-resources: the device-plugin resources a DP_MACVTAP_CONF gives
   (--conf, else $DP_MACVTAP_CONF, else []; [] = every physical link or bond here).`;
@@ -21,10 +27,18 @@ const parse = (sub: string, argv: readonly string[], options: NonNullable<ParseA
 };
 
 const install = async (argv: readonly string[], io: Output): Promise<E.Either<CliError, void>> => {
-  const p = parse('install', argv, { dir: { type: 'string' } });
+  const p = parse('install', argv, { dir: { type: 'string' }, thick: { type: 'boolean', default: false }, socket: { type: 'string' } });
   if (E.isLeft(p)) return p;
   const dir = p.right.values['dir'];
   if (typeof dir !== 'string' || dir === '') return E.left(usage(`cni install: --dir DIR is required\n${CNI_HELP}`));
+  const socket = p.right.values['socket'];
+  if (p.right.values['thick'] !== true && socket !== undefined) return E.left(usage(`cni install: --socket goes with --thick\n${CNI_HELP}`));
+  if (p.right.values['thick'] === true) {
+    const written = installForwarders(dir, typeof socket === 'string' ? socket : DEFAULT_SOCKET);
+    if (E.isLeft(written)) return E.left({ _tag: 'Failed', message: `cni install --thick: ${describeForwarderError(written.left)}` });
+    io.out(written.right.map((w) => `installed ${w.file} (forwarder, ${w.bytes} bytes)`).join('\n'));
+    return E.right(undefined);
+  }
   try {
     const written = await installPlugins(dir);
     io.out(written.map((w) => `installed ${w.file} (${w.bytes} bytes)`).join('\n'));
@@ -69,10 +83,18 @@ const macvtapResources = async (argv: readonly string[], io: Output): Promise<E.
   return E.right(undefined);
 };
 
+const daemon = async (argv: readonly string[], io: Output): Promise<E.Either<CliError, void>> => {
+  const p = parse('daemon', argv, { socket: { type: 'string', default: DEFAULT_SOCKET } });
+  if (E.isLeft(p)) return p;
+  const code = await serveUntilSignal(String(p.right.values['socket']), io.err);
+  return code === 0 ? E.right(undefined) : E.left({ _tag: 'Failed', message: 'cni daemon stopped' });
+};
+
 export const cniCommand = async (argv: readonly string[], io: Output): Promise<E.Either<CliError, void>> => {
   const [sub, ...rest] = argv;
   if (sub === 'install') return install(rest, io);
+  if (sub === 'daemon') return daemon(rest, io);
   if (sub === 'measure') return measure(rest, io);
   if (sub === 'macvtap-resources') return macvtapResources(rest, io);
-  return E.left(usage(`cni: expected install, measure or macvtap-resources\n${CNI_HELP}`));
+  return E.left(usage(`cni: expected install, daemon, measure or macvtap-resources\n${CNI_HELP}`));
 };
