@@ -73,7 +73,7 @@ const up = async (argv: readonly string[], io: Output): Promise<E.Either<CliErro
   });
   if (E.isLeft(r)) return E.left(failed(r.left));
   if (v.json) io.out(JSON.stringify({ name: name.right, netns: r.right.state.pod.netns, 'network-status': r.right.status }, null, 2));
-  else io.out(`pod ${name.right} is up in netns ${r.right.state.pod.netnsName} (${r.right.state.pod.netns})\n${statusTable(r.right.status)}`);
+  else io.out(`pod ${name.right} is up in netns ${r.right.state.pod.netnsName} (${r.right.state.pod.netns})\n${statusTable(r.right.status)}\nboot a VM on it: tapwire launch ${r.right.state.pod.netnsName}; undo: tapwire pod down ${name.right}`);
   return E.right(undefined);
 };
 
