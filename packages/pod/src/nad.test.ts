@@ -1,7 +1,10 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import test from 'ava';
 import * as E from 'fp-ts/lib/Either.js';
 import { describePodError } from './errors.js';
-import { nadsOfManifest } from './nad.js';
+import { nadsOfManifest, readNadDir } from './nad.js';
 
 // The macvtap-cni README's NAD, as a file with a ConfigMap and an empty document.
 const DATAPLANE = `kind: ConfigMap
@@ -55,4 +58,19 @@ test('errors name the file and the document', (t) => {
   t.regex(bad('a: [1,\n'), /^x\.yaml, document 1: /);
   t.regex(bad('kind: NetworkAttachmentDefinition\napiVersion: k8s.cni.cncf.io/v1\nmetadata: {name: a}\nspec: {config: {type: bridge}}\n'), /spec\.config: expected string/);
   t.regex(bad('- 1\n'), /not a Kubernetes object/);
+});
+
+test('a manifest dir as kubectl apply -f DIR reads it: yaml/yml/json files in name order, a later apply of the same NAD wins, other files ignored', (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'twnad-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const nad = (config: string) => ({ apiVersion: 'k8s.cni.cncf.io/v1', kind: 'NetworkAttachmentDefinition', metadata: { name: 'net-a' }, spec: { config } });
+  writeFileSync(join(dir, '10-a.json'), JSON.stringify(nad('{"cniVersion":"1.0.0","type":"ptp"}')));
+  writeFileSync(join(dir, '20-a.yml'), `apiVersion: k8s.cni.cncf.io/v1\nkind: NetworkAttachmentDefinition\nmetadata: {name: net-a}\nspec:\n  config: '{"cniVersion":"1.0.0","type":"bridge"}'\n`);
+  writeFileSync(join(dir, 'notes.txt'), 'kind: NetworkAttachmentDefinition');
+  const r = readNadDir(dir);
+  if (E.isLeft(r)) return t.fail(describePodError(r.left));
+  t.deepEqual([...r.right.keys()], ['default/net-a']);
+  t.like(r.right.get('default/net-a'), { config: '{"cniVersion":"1.0.0","type":"bridge"}', source: `${join(dir, '20-a.yml')}, document 1` });
+  const missing = readNadDir(join(dir, 'nope'));
+  t.true(E.isLeft(missing) && /reading the NAD directory/.test(describePodError(missing.left)));
 });
