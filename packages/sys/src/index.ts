@@ -9,5 +9,6 @@ export { runBatch, runBatchJson, encodeBatchLine, encodeBatchWord, splitBatchJso
 export type { DriverInfo, TapQueueOptions, TunIds, NetnsLock, NetnsLockOptions } from './ffi/index.js';
 export { readTunIds, lockNetns, withNetnsLock, netnsLockFile, DEFAULT_LOCK_DIR, DEFAULT_LOCK_TIMEOUT_MS } from './ffi/index.js';
 export { withNetnsSync, inNetnsSync, readDriverInfo, openTapQueues, openMacvtapQueues, openVhostNet, closeFds, encodeLinkName, nsTypeOfFd } from './ffi/index.js';
+export { connectUnixStream, sendWithFds, isAgain, MAX_FDS_PER_MESSAGE } from './ffi/index.js';
 export type { PciIds } from './pci.js';
 export { readPciIds, checkPciAddress } from './pci.js';

@@ -5,8 +5,9 @@
 // Nothing throws: every failure is a QmpError, and a socket that closes or
 // says something that is not QMP fails every waiting command at once instead
 // of leaving it to its deadline.
-import { connect, type Socket } from 'node:net';
+import { connect, Socket } from 'node:net';
 import * as E from 'fp-ts/lib/Either.js';
+import { connectUnixStream, describeSysError, isAgain, sendWithFds } from '@tapwire/sys';
 import { QmpMessage, QmpStatus, type QmpEvent, type QmpGreeting } from './qmp-messages.js';
 
 export type { QmpEvent, QmpStatus } from './qmp-messages.js';
@@ -19,6 +20,8 @@ export type QmpError =
   /** The socket closed (or was closed) before `command` was answered. */
   | { readonly _tag: 'QmpClosed'; readonly socket: string; readonly command: string }
   | { readonly _tag: 'QmpTimeout'; readonly socket: string; readonly command: string; readonly ms: number }
+  /** The fds could not be passed (sendmsg failed, or this connection cannot pass fds). */
+  | { readonly _tag: 'QmpFdPassing'; readonly socket: string; readonly command: string; readonly detail: string }
   /** QEMU refused the command. */
   | { readonly _tag: 'QmpCommand'; readonly command: string; readonly class: string; readonly desc: string }
   | { readonly _tag: 'QmpNotRunning'; readonly socket: string; readonly status: string };
@@ -33,6 +36,8 @@ export const describeQmpError = (e: QmpError): string => {
       return `QMP socket ${e.socket} closed before ${e.command} was answered`;
     case 'QmpTimeout':
       return `QMP socket ${e.socket}: no answer to ${e.command} within ${e.ms} ms`;
+    case 'QmpFdPassing':
+      return `QMP socket ${e.socket}: cannot pass fds with ${e.command}: ${e.detail}`;
     case 'QmpCommand':
       return `QMP ${e.command} failed: ${e.class}: ${e.desc}`;
     case 'QmpNotRunning':
@@ -50,6 +55,12 @@ export interface Qmp {
   /** QEMU's version from the greeting, e.g. "7.2.22". */
   readonly version: string;
   readonly execute: (command: string, args?: Record<string, unknown>, o?: ExecuteOptions) => Promise<E.Either<QmpError, unknown>>;
+  /**
+   * Like execute, with `fds` riding on the command's bytes (SCM_RIGHTS), as
+   * `getfd`/`add-fd` want them. QEMU gets its own copies; ours stay open.
+   * Fails with QmpFdPassing on a connection made without the FFI.
+   */
+  readonly executeWithFds: (command: string, args: Record<string, unknown>, fds: readonly number[], o?: ExecuteOptions) => Promise<E.Either<QmpError, unknown>>;
   /** Every event received so far, oldest first. */
   readonly events: () => readonly QmpEvent[];
   readonly closed: () => boolean;
@@ -82,7 +93,7 @@ const once = (f: Settle): Settle => {
 };
 
 /** One connected socket: splits lines, decodes them and hands each to its waiter. */
-const session = (sock: Socket, socket: string) => {
+const session = (sock: Socket, socket: string, rawFd: number | undefined) => {
   const queue: Waiter[] = [];
   const events: QmpEvent[] = [];
   let broken: ((command: string) => QmpError) | undefined;
@@ -157,16 +168,74 @@ const session = (sock: Socket, socket: string) => {
     if ('error' in m) return E.left({ _tag: 'QmpCommand', command, class: m.error.class, desc: m.error.desc });
     return E.right('return' in m ? m.return : undefined);
   };
+  /**
+   * The request goes out with sendmsg on the socket's own fd, past Node's
+   * stream: only once Node has flushed what it was writing, so the bytes stay
+   * in order. EAGAIN (buffer full) is retried briefly.
+   */
+  const sendRaw = async (request: Buffer, fds: readonly number[]): Promise<string | undefined> => {
+    if (rawFd === undefined) return 'this connection was not made through the FFI';
+    while (sock.writableLength > 0) await new Promise((r) => sock.once('drain', r));
+    for (let tries = 0; ; tries++) {
+      const sent = sendWithFds(rawFd, request, fds);
+      if (E.isRight(sent)) {
+        if (sent.right < request.length) sock.write(request.subarray(sent.right));
+        return undefined;
+      }
+      if (!isAgain(sent.left) || tries >= 100) return describeSysError(sent.left);
+      await sleep(10);
+    }
+  };
+  const executeWithFds = async (command: string, args: Record<string, unknown>, fds: readonly number[], o: ExecuteOptions = {}): Promise<E.Either<QmpError, unknown>> => {
+    if (rawFd === undefined) return E.left({ _tag: 'QmpFdPassing', socket, command, detail: 'this connection was not made through the FFI' });
+    const id = nextId++;
+    const request = Buffer.from(`${JSON.stringify({ execute: command, arguments: args, id })}\n`);
+    const r = await wait(command, id, o.timeoutMs, () => {
+      void sendRaw(request, fds).then((why) => {
+        // Nothing went out, so no reply will come: this waiter is failed, the connection is not.
+        if (why !== undefined) drop(id, { _tag: 'QmpFdPassing', socket, command, detail: why });
+      });
+    });
+    if (E.isLeft(r)) return r;
+    const m = r.right;
+    if ('error' in m) return E.left({ _tag: 'QmpCommand', command, class: m.error.class, desc: m.error.desc });
+    return E.right('return' in m ? m.return : undefined);
+  };
+  /** Fails one waiter whose request never went out. */
+  const drop = (id: number, e: QmpError): void => {
+    const i = queue.findIndex((w) => w.id === id);
+    if (i < 0) return;
+    const [w] = queue.splice(i, 1);
+    w?.settle(E.left(e));
+  };
   const greeting = async (timeoutMs: number): Promise<E.Either<QmpError, QmpGreeting>> =>
     E.chain((m: QmpMessage): E.Either<QmpError, QmpGreeting> => ('QMP' in m ? E.right(m) : E.left({ _tag: 'QmpProtocol', socket, detail: `${GREETING} was due` })))(
       await wait(GREETING, undefined, timeoutMs, () => undefined),
     );
-  return { execute, greeting, events: (): readonly QmpEvent[] => events, closed: () => broken !== undefined || sock.destroyed, close: () => sock.destroy() };
+  return {
+    execute,
+    executeWithFds,
+    greeting,
+    events: (): readonly QmpEvent[] => events,
+    closed: () => broken !== undefined || sock.destroyed,
+    close: () => sock.destroy(),
+  };
 };
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-const tryConnect = (socket: string): Promise<E.Either<string, Socket>> =>
+/**
+ * A socket made with libc (so fds can be passed on it) handed to Node for
+ * everything else; without the FFI, Node's own connect (no fd passing).
+ */
+const tryConnect = async (socket: string): Promise<E.Either<string, { sock: Socket; rawFd: number | undefined }>> => {
+  const fd = connectUnixStream(socket);
+  if (E.isRight(fd)) return E.right({ sock: new Socket({ fd: fd.right, readable: true, writable: true }), rawFd: fd.right });
+  if (fd.left._tag !== 'FfiUnavailable') return E.left(describeSysError(fd.left));
+  return E.map((sock: Socket) => ({ sock, rawFd: undefined as number | undefined }))(await nodeConnect(socket));
+};
+
+const nodeConnect = (socket: string): Promise<E.Either<string, Socket>> =>
   new Promise((resolve) => {
     const s = connect(socket);
     s.once('connect', () => resolve(E.right(s)));
@@ -174,7 +243,12 @@ const tryConnect = (socket: string): Promise<E.Either<string, Socket>> =>
   });
 
 /** Retries until QEMU has made the socket and listens on it. */
-const connectBy = async (socket: string, deadline: number, timeoutMs: number, signal: AbortSignal | undefined): Promise<E.Either<QmpError, Socket>> => {
+const connectBy = async (
+  socket: string,
+  deadline: number,
+  timeoutMs: number,
+  signal: AbortSignal | undefined,
+): Promise<E.Either<QmpError, { sock: Socket; rawFd: number | undefined }>> => {
   let last = 'nothing tried';
   for (;;) {
     if (signal?.aborted === true) return E.left({ _tag: 'QmpConnect', socket, detail: `gave up: ${String(signal.reason)}` });
@@ -192,7 +266,7 @@ export const connectQmp = async (socket: string, timeoutMs: number, o: ConnectOp
   const left = () => Math.max(1, deadline - Date.now());
   const sock = await connectBy(socket, deadline, timeoutMs, o.signal);
   if (E.isLeft(sock)) return sock;
-  const s = session(sock.right, socket);
+  const s = session(sock.right.sock, socket, sock.right.rawFd);
   const greeting = await s.greeting(left());
   if (E.isLeft(greeting)) {
     s.close();
@@ -204,7 +278,15 @@ export const connectQmp = async (socket: string, timeoutMs: number, o: ConnectOp
     return caps;
   }
   const v = greeting.right.QMP.version.qemu;
-  return E.right({ socket, version: `${v.major}.${v.minor}.${v.micro}`, execute: s.execute, events: s.events, closed: s.closed, close: s.close });
+  return E.right({
+    socket,
+    version: `${v.major}.${v.minor}.${v.micro}`,
+    execute: s.execute,
+    executeWithFds: s.executeWithFds,
+    events: s.events,
+    closed: s.closed,
+    close: s.close,
+  });
 };
 
 /** `query-status`, decoded. */
@@ -214,3 +296,19 @@ export const queryStatus = async (qmp: Qmp, o: ExecuteOptions = {}): Promise<E.E
   const d = QmpStatus.decode(r.right);
   return E.isLeft(d) ? E.left({ _tag: 'QmpProtocol', socket: qmp.socket, detail: 'the query-status reply is not {status, running}' }) : E.right(d.right);
 };
+
+/**
+ * The first event from index `from` of qmp.events() on that `matches`, within
+ * `timeoutMs`; undefined when none came (or the connection closed). Events are
+ * kept from the start, so one that came before this call is found too.
+ */
+export const waitForEvent = async (qmp: Qmp, matches: (e: QmpEvent) => boolean, timeoutMs: number, from = 0): Promise<QmpEvent | undefined> => {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const found = qmp.events().slice(from).find(matches);
+    if (found !== undefined) return found;
+    if (qmp.closed() || Date.now() >= deadline) return undefined;
+    await sleep(Math.min(EVENT_POLL_MS, Math.max(1, deadline - Date.now())));
+  }
+};
+const EVENT_POLL_MS = 20;

@@ -14,3 +14,4 @@ export type { TunIds } from './tun-ids.js';
 export { readTunIds } from './tun-ids.js';
 export type { NetnsLock, NetnsLockOptions } from './netns-lock.js';
 export { lockNetns, withNetnsLock, netnsLockFile, DEFAULT_LOCK_DIR, DEFAULT_LOCK_TIMEOUT_MS } from './netns-lock.js';
+export { connectUnixStream, sendWithFds, isAgain, MAX_FDS_PER_MESSAGE } from './scm-rights.js';
