@@ -1,0 +1,2 @@
+// Tests of deploy/: see deploy/README.md (issue 11).
+export {};
