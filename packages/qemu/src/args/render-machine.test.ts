@@ -2,7 +2,7 @@ import test from 'ava';
 import * as E from 'fp-ts/lib/Either.js';
 import { renderQemuArgv } from './argv.js';
 import { describeArgsError } from './errors.js';
-import { renderMachineArgs, type MachineSpec } from './render-machine.js';
+import { MAX_HOTPLUG_PORTS, renderMachineArgs, type MachineSpec } from './render-machine.js';
 
 const spec: MachineSpec = {
   accel: 'tcg',
@@ -163,4 +163,33 @@ test('renderQemuArgv renders the NICs for the machine\'s accelerator', (t) => {
 test('renderQemuArgv reports the machine error before NIC errors', (t) => {
   const r = renderQemuArgv({ machine: { ...spec, cpus: 0 }, nics: [{ kind: 'vfio', id: 'x', bdf: '0000:03:00.0', boundDriver: 'ixgbe' }] });
   t.true(E.isLeft(r) && r.left._tag === 'InvalidValue' && r.left.field === 'cpus');
+});
+
+test('hotplug ports: pcie-root-ports 8 to a slot from 0x10, multifunction on function 0, unique chassis', (t) => {
+  const r = renderMachineArgs({ ...spec, hotplugPorts: 9 });
+  if (E.isLeft(r)) return t.fail(describeArgsError(r.left));
+  const ports = r.right.filter((a) => a.startsWith('pcie-root-port'));
+  t.is(ports.length, 9);
+  t.is(ports[0], 'pcie-root-port,id=hp0,bus=pcie.0,chassis=1,addr=0x10.0x0,multifunction=on');
+  t.is(ports[7], 'pcie-root-port,id=hp7,bus=pcie.0,chassis=8,addr=0x10.0x7');
+  t.is(ports[8], 'pcie-root-port,id=hp8,bus=pcie.0,chassis=9,addr=0x11.0x0,multifunction=on');
+  t.true(E.isLeft(renderMachineArgs({ ...spec, hotplugPorts: MAX_HOTPLUG_PORTS + 1 })));
+  t.true(E.isLeft(renderMachineArgs({ ...spec, hotplugPorts: -1 })));
+});
+
+test('control channel: a virtio-serial port named tapwire.0 on a listening socket', (t) => {
+  const r = renderMachineArgs({ ...spec, controlSocket: '/run/tapwire/vm0/control.sock' });
+  t.deepEqual(
+    r,
+    E.right([
+      ...(E.isRight(renderMachineArgs(spec)) ? (renderMachineArgs(spec) as E.Right<string[]>).right : []),
+      '-device',
+      'virtio-serial-pci,id=tapwire-vser',
+      '-chardev',
+      'socket,id=tapwire-ctl,path=/run/tapwire/vm0/control.sock,server=on,wait=off',
+      '-device',
+      'virtserialport,bus=tapwire-vser.0,chardev=tapwire-ctl,name=tapwire.0',
+    ]),
+  );
+  t.true(E.isLeft(renderMachineArgs({ ...spec, controlSocket: 'relative.sock' })));
 });

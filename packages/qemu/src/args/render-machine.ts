@@ -23,6 +23,16 @@ export interface MachineSpec {
   readonly serialLog: string;
   /** Guest RAM as a shared memfd, which vhost-user backends map. */
   readonly needsSharedMemory: boolean;
+  /**
+   * Empty pcie-root-ports reserved for NICs hotplugged later (ids hotplugPortId(i)):
+   * q35's root bus itself takes no hotplug. Default 0.
+   */
+  readonly hotplugPorts?: number;
+  /**
+   * The guest control channel: a virtio-serial port named CONTROL_PORT_NAME whose
+   * host end is a unix socket QEMU listens on (guest/init reads NIC configs from it).
+   */
+  readonly controlSocket?: string;
 }
 
 const SUBJECT = 'machine';
@@ -30,6 +40,55 @@ const SUBJECT = 'machine';
 export const QMP_CHARDEV_ID = 'qmp';
 export const SERIAL_CHARDEV_ID = 'serial0';
 export const SHARED_MEMORY_ID = 'mem';
+export const CONTROL_CHARDEV_ID = 'tapwire-ctl';
+export const CONTROL_SERIAL_ID = 'tapwire-vser';
+/** The virtio-serial port's name: the guest finds it by the name file of each virtio port in sysfs. */
+export const CONTROL_PORT_NAME = 'tapwire.0';
+
+/** The id of the i-th root port reserved for hotplug: device_add takes it as bus=. */
+export const hotplugPortId = (i: number): string => `hp${i}`;
+/**
+ * Root ports sit 8 to a slot (multifunction) from slot 0x10 up to 0x1e: 0x1f
+ * is q35's LPC/SATA/SMBus, and NICs given no address take the free slots
+ * below 0x10 (the machine's arguments come first, so these are placed first).
+ */
+const PORT_FIRST_SLOT = 0x10;
+const PORT_LAST_SLOT = 0x1e;
+const PORTS_PER_SLOT = 8;
+export const MAX_HOTPLUG_PORTS = (PORT_LAST_SLOT - PORT_FIRST_SLOT + 1) * PORTS_PER_SLOT;
+
+const rootPortArgs = (count: number): string[] =>
+  Array.from({ length: count }, (_, i) => {
+    const slot = PORT_FIRST_SLOT + Math.floor(i / PORTS_PER_SLOT);
+    const fn = i % PORTS_PER_SLOT;
+    const pairs: [string, string][] = [
+      ['id', hotplugPortId(i)],
+      ['bus', 'pcie.0'],
+      // chassis/slot pairs must be unique per port; 0 is the root bus's own.
+      ['chassis', String(i + 1)],
+      ['addr', `0x${slot.toString(16)}.0x${fn.toString(16)}`],
+    ];
+    if (fn === 0) pairs.push(['multifunction', 'on']);
+    return ['-device', optString('pcie-root-port', pairs)];
+  }).flat();
+
+const controlArgs = (socket: string): string[] => [
+  '-device',
+  optString('virtio-serial-pci', [['id', CONTROL_SERIAL_ID]]),
+  '-chardev',
+  optString('socket', [
+    ['id', CONTROL_CHARDEV_ID],
+    ['path', socket],
+    ['server', 'on'],
+    ['wait', 'off'],
+  ]),
+  '-device',
+  optString('virtserialport', [
+    ['bus', `${CONTROL_SERIAL_ID}.0`],
+    ['chardev', CONTROL_CHARDEV_ID],
+    ['name', CONTROL_PORT_NAME],
+  ]),
+];
 
 /** Bounds QEMU's q35 takes without extra setup (x2APIC/IOMMU for more CPUs). */
 const MAX_CPUS = 255;
@@ -60,7 +119,9 @@ export const renderMachineArgs = (m: MachineSpec): E.Either<ArgsError, string[]>
     E.bind('append', () => checkNoNul(SUBJECT, 'append', m.append)),
     E.bind('qmpSocket', () => checkSocketPath(SUBJECT, 'qmpSocket', m.qmpSocket)),
     E.bind('serialLog', () => checkPath(SUBJECT, 'serialLog', m.serialLog)),
-    E.map(({ accel, memMiB, cpus, kernel, initrd, append, qmpSocket, serialLog }) => [
+    E.bind('hotplugPorts', () => checkIntInRange(SUBJECT, 'hotplugPorts', m.hotplugPorts ?? 0, 0, MAX_HOTPLUG_PORTS)),
+    E.bind('controlSocket', () => (m.controlSocket === undefined ? E.right(undefined) : checkSocketPath(SUBJECT, 'controlSocket', m.controlSocket))),
+    E.map(({ accel, memMiB, cpus, kernel, initrd, append, qmpSocket, serialLog, hotplugPorts, controlSocket }) => [
       '-nodefaults',
       '-no-user-config',
       '-display',
@@ -109,5 +170,7 @@ export const renderMachineArgs = (m: MachineSpec): E.Either<ArgsError, string[]>
       ]),
       '-serial',
       `chardev:${SERIAL_CHARDEV_ID}`,
+      ...rootPortArgs(hotplugPorts),
+      ...(controlSocket === undefined ? [] : controlArgs(controlSocket)),
     ]),
   );
