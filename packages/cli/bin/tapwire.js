@@ -1,14 +1,15 @@
 #!/usr/bin/env node
 // The tapwire executable. Runs the bundle (dist/tapwire.cjs, one file where
 // each command's modules are evaluated only when that command runs; built by
-// bin/build-bundle.js) when it exists, else the compiled modules (dist/main.js).
+// bin/build-bundle.js) when it exists and no package was compiled after it,
+// else the compiled modules (dist/main.js).
 // Compiling the ~1 MB bundle is most of a start-up, so it is compiled with V8's
 // code cache (dist/tapwire.cjs.cache, written by the build, rewritten when this
 // node rejects it, e.g. after an upgrade; a cache that cannot be written is skipped).
 // TAPWIRE_TRACE_MODULES=1 prints, on exit, the modules the run evaluated (bundle only).
-import { readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import Module from 'node:module';
-import { dirname } from 'node:path';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Script } from 'node:vm';
 
@@ -50,7 +51,36 @@ const runBundle = (source) => {
   script.runInThisContext()(m.exports, (id) => m.require(id), m, bundle, dirname(bundle));
 };
 
-const source = readOrUndefined(bundle, 'utf8');
+/**
+ * In the workspace, a package compiled (`tsc -b`) after the bundle was built
+ * makes the bundle stale: then the compiled modules run, not old code.
+ * (An install from the registry has no tsbuildinfo files: the bundle runs.)
+ */
+const bundleIsCurrent = () => {
+  let built;
+  try {
+    built = statSync(bundle).mtimeMs;
+  } catch {
+    return false;
+  }
+  const packages = fileURLToPath(new URL('../../', import.meta.url));
+  let names = [];
+  try {
+    names = readdirSync(packages);
+  } catch {
+    return true;
+  }
+  for (const name of names) {
+    try {
+      if (statSync(join(packages, name, 'tsconfig.tsbuildinfo')).mtimeMs > built) return false;
+    } catch {
+      // not a compiled package
+    }
+  }
+  return true;
+};
+
+const source = bundleIsCurrent() ? readOrUndefined(bundle, 'utf8') : undefined;
 if (source !== undefined) {
   runBundle(source);
 } else {
