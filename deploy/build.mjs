@@ -1,0 +1,78 @@
+#!/usr/bin/env node
+// Stages the image's build context in DIR (after `npx tsc -b`):
+//   DIR/cni/{tap,macvtap,tc-redirect-tap}  `tapwire cni install --dir DIR/cni`
+//   DIR/bin/tapwire-device-plugin          the device plugin, one bundled file
+//   DIR/at-checkout-paths/...              the files those bundles open by
+//                                          this checkout's absolute paths
+//   DIR/Containerfile, DIR/entrypoint.sh   copied from deploy/
+// then `podman build --build-arg BASE=... DIR` (see README.md).
+//
+// Why at-checkout-paths: the bundler bakes each module's own location into
+// the bundle (packages/cni/src/bundler.ts), so koffi (the native FFI module
+// @tapwire/sys loads on first use: resolveNetns's NS_GET_NSTYPE ioctl) and the
+// device plugin's api.proto are found at the paths they have here. The image
+// puts those few files at the same paths; nothing else of the checkout goes in.
+import { spawnSync } from 'node:child_process';
+import { copyFileSync, cpSync, existsSync, mkdirSync, readdirSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+
+const DEPLOY = dirname(fileURLToPath(import.meta.url));
+const ROOT = resolve(DEPLOY, '..');
+const PACKAGES = join(ROOT, 'packages');
+
+const fail = (message) => {
+  process.stderr.write(`deploy/build.mjs: ${message}\n`);
+  process.exit(1);
+};
+
+const out = process.argv[2];
+if (out === undefined || process.argv.length > 3) fail('usage: node deploy/build.mjs DIR (a new or empty directory)');
+const dir = resolve(out);
+if (existsSync(dir) && readdirSync(dir).length > 0) fail(`${dir} is not empty`);
+for (const p of ['cli/dist/main.js', 'cni/dist/index.js', 'device-plugin/dist/main.js']) {
+  if (!existsSync(join(PACKAGES, p))) fail(`packages/${p} is missing: run npx tsc -b first`);
+}
+mkdirSync(dir, { recursive: true });
+
+// 1. The CNI plugins, exactly as `tapwire cni install` writes them.
+const cli = spawnSync(process.execPath, [join(PACKAGES, 'cli', 'bin', 'tapwire.js'), 'cni', 'install', '--dir', join(dir, 'cni')], { stdio: ['ignore', 'pipe', 'inherit'], encoding: 'utf8' });
+if (cli.status !== 0) fail(`tapwire cni install failed (exit ${cli.status ?? cli.signal})`);
+process.stderr.write(cli.stdout);
+
+// 2. The device plugin as one file, by the same bundler (fp-ts/es6, execa shim, lazy koffi).
+const { bundleExecutable } = await import(pathToFileURL(join(PACKAGES, 'cni', 'dist', 'index.js')).href);
+const dp = await bundleExecutable({
+  entry: {
+    contents: "import { run } from './main.js';\nrun(process.argv.slice(2)).then((code) => { process.exitCode = code; });\n",
+    resolveDir: join(PACKAGES, 'device-plugin', 'dist'),
+  },
+  outfile: join(dir, 'bin', 'tapwire-device-plugin'),
+  title: 'tapwire device plugin (macvtap.network.kubevirt.io)',
+});
+process.stderr.write(`bundled ${dp.file} (${dp.bytes} bytes)\n`);
+
+// 3. What the bundles open by checkout path: api.proto, and koffi (its
+// loader, package.json and this platform's prebuilt binary only: 28 MB -> ~2 MB).
+const atCheckout = (path) => join(dir, 'at-checkout-paths', path);
+const proto = join(PACKAGES, 'device-plugin', 'proto', 'api.proto');
+mkdirSync(dirname(atCheckout(proto)), { recursive: true });
+copyFileSync(proto, atCheckout(proto));
+
+// Resolved as bundler.ts resolves it: koffi as @tapwire/sys sees it.
+const sysEntry = createRequire(join(PACKAGES, 'cni', 'package.json')).resolve('@tapwire/sys');
+const koffiMain = createRequire(sysEntry).resolve('koffi');
+const koffiDir = dirname(koffiMain);
+const triplet = `${process.platform}_${process.arch}`;
+const binary = join(koffiDir, 'build', 'koffi', triplet);
+if (!existsSync(binary)) fail(`koffi has no prebuilt binary for ${triplet} in ${koffiDir}`);
+for (const f of ['index.js', 'package.json', 'LICENSE.txt']) {
+  mkdirSync(dirname(atCheckout(join(koffiDir, f))), { recursive: true });
+  copyFileSync(join(koffiDir, f), atCheckout(join(koffiDir, f)));
+}
+cpSync(binary, atCheckout(binary), { recursive: true });
+
+// 4. The recipe itself, so DIR is the whole build context.
+for (const f of ['Containerfile', 'entrypoint.sh']) copyFileSync(join(DEPLOY, f), join(dir, f));
+process.stderr.write(`staged ${dir} (koffi ${triplet} from ${koffiDir})\n`);

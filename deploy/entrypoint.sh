@@ -1,0 +1,29 @@
+#!/bin/sh
+# The DaemonSet container's entrypoint: install the CNI executables into the
+# host's CNI bin dir (mounted at $TAPWIRE_CNI_BIN_DIR), then run the device
+# plugin in the foreground (exec: it gets SIGTERM from the kubelet/runtime
+# directly, deletes its macvtaps and socket, and exits 0).
+# Each executable is copied under a temp name in the same directory and
+# renamed over the old one, so a runtime calling the plugin at that moment
+# sees the old file or the new one, never a half-written one.
+set -eu
+
+src=/opt/tapwire/cni
+dest=${TAPWIRE_CNI_BIN_DIR:-/host/opt/cni/bin}
+plugin_dir=${TAPWIRE_DEVICE_PLUGIN_DIR:-/var/lib/kubelet/device-plugins}
+
+if [ ! -d "$dest" ]; then
+  echo "tapwire: the host CNI bin dir is not mounted at $dest (hostPath volume missing?)" >&2
+  exit 1
+fi
+
+for name in tap macvtap tc-redirect-tap; do
+  tmp="$dest/.$name.tapwire-new"
+  rm -f "$tmp"
+  cp "$src/$name" "$tmp"
+  chmod 0755 "$tmp"
+  mv -f "$tmp" "$dest/$name"
+  echo "tapwire: installed $dest/$name" >&2
+done
+
+exec node /opt/tapwire/bin/tapwire-device-plugin --dir "$plugin_dir" "$@"
