@@ -9,3 +9,5 @@ export type { PrepareOptions, PreparedNics, HeldFd, InheritedFds } from './prepa
 export { prepareNics, preparedOf, inheritFds, FIRST_CHILD_FD } from './prepare.js';
 export type { AttachmentState, VmRef, NicState, PciFunctionSeen, Drift, NicStateCheck, Observed, CheckStateOptions } from './state.js';
 export { AttachmentC, VmRefC, NicStateC, NIC_STATE_VERSION, encodeNicState, decodeNicState, nicStateDrift, describeDrift, checkNicState } from './state.js';
+// Renderers per VMM (libvirt XML, cloud-hypervisor argv, Firecracker config): render/.
+export * from './render/index.js';
