@@ -1,0 +1,67 @@
+// Every failure of @tapwire/libvirt as a tagged value. Lower layers' errors are
+// wrapped whole, so their own describe stays the one that explains them.
+import type { ScanError, WaitTimedOut } from '@tapwire/endpoints';
+import { describeNetmodelError, type NetmodelError } from '@tapwire/netmodel';
+import { describeConsoleParseError, describeGuestCmdlineError, describeGuestRoutingError, type ConsoleParseError, type GuestCmdlineError, type GuestRoutingFailed } from '@tapwire/qemu';
+import { describeSysError, type SysError } from '@tapwire/sys';
+import { describeRenderError, describeVmError, type RenderError, type VmError } from '@tapwire/vm';
+
+export type LibvirtError =
+  | { readonly _tag: 'Sys'; readonly error: SysError }
+  | { readonly _tag: 'Scan'; readonly error: ScanError | WaitTimedOut }
+  | { readonly _tag: 'Netmodel'; readonly error: NetmodelError }
+  | { readonly _tag: 'Vm'; readonly error: VmError }
+  | { readonly _tag: 'Render'; readonly error: RenderError }
+  | { readonly _tag: 'GuestCmdline'; readonly error: GuestCmdlineError }
+  | { readonly _tag: 'NothingToAttach'; readonly netns: string; readonly seen: readonly string[] }
+  /** libvirtd did not come up (or died): what we saw and the end of its log. */
+  | { readonly _tag: 'DaemonFailed'; readonly detail: string; readonly logTail: string }
+  /** A virsh call the daemon refused. */
+  | { readonly _tag: 'VirshFailed'; readonly argv: readonly string[]; readonly stderr: string }
+  /** The pod's device is not what libvirt would open (a macvtap without a tap node, a link gone). */
+  | { readonly _tag: 'DeviceNotFound'; readonly netns: string; readonly device: string; readonly detail: string }
+  /** The guest never reported done, or its report says it failed. */
+  | { readonly _tag: 'GuestFailed'; readonly detail: string; readonly consoleTail: string }
+  | { readonly _tag: 'Console'; readonly error: ConsoleParseError }
+  | { readonly _tag: 'Routing'; readonly error: GuestRoutingFailed }
+  /** Things left behind on the way out: each one named. */
+  | { readonly _tag: 'Leftovers'; readonly what: readonly string[] };
+
+export const describeLibvirtError = (e: LibvirtError): string => {
+  switch (e._tag) {
+    case 'Sys':
+      return describeSysError(e.error);
+    case 'Scan':
+      return e.error._tag === 'DecodeError'
+        ? `could not decode ${e.error.input}: ${e.error.problems.slice(0, 3).join('; ')}`
+        : e.error._tag === 'WaitTimedOut'
+          ? `no attachable endpoint in netns ${JSON.stringify(e.error.netns)} after ${e.error.waitedMs} ms (${e.error.lastSeen.join('; ')})`
+          : describeSysError(e.error);
+    case 'Netmodel':
+      return describeNetmodelError(e.error);
+    case 'Vm':
+      return describeVmError(e.error);
+    case 'Render':
+      return describeRenderError(e.error);
+    case 'GuestCmdline':
+      return describeGuestCmdlineError(e.error);
+    case 'NothingToAttach':
+      return `netns ${JSON.stringify(e.netns)} has no endpoint to give the VM (${e.seen.join('; ') || 'no links'})`;
+    case 'DaemonFailed':
+      return `private libvirtd: ${e.detail}${e.logTail === '' ? '' : `\n${e.logTail}`}`;
+    case 'VirshFailed':
+      return `virsh ${e.argv.join(' ')}: ${e.stderr.trim()}`;
+    case 'DeviceNotFound':
+      return `netns ${JSON.stringify(e.netns)}: device ${JSON.stringify(e.device)}: ${e.detail}`;
+    case 'GuestFailed':
+      return `the guest did not finish: ${e.detail}${e.consoleTail === '' ? '' : `\n${e.consoleTail}`}`;
+    case 'Console':
+      return describeConsoleParseError(e.error);
+    case 'Routing':
+      return describeGuestRoutingError(e.error);
+    case 'Leftovers':
+      return `left behind: ${e.what.join('; ')}`;
+  }
+};
+
+export const sysError = (error: SysError): LibvirtError => ({ _tag: 'Sys', error });

@@ -1,0 +1,201 @@
+// The KubeVirt-style loop: scan the pod netns, attach, start a private
+// libvirtd inside the pod netns, define and start a transient domain from the
+// NicSpecs and the guest image, read the guest's report off its serial
+// console, then destroy the domain, stop the daemon, take libvirt's noqueue
+// qdiscs off again and detach - whatever fails on the way.
+import { randomBytes } from 'node:crypto';
+import { writeFileSync } from 'node:fs';
+import * as E from 'fp-ts/lib/Either.js';
+import type * as TE from 'fp-ts/lib/TaskEither.js';
+import { scanUntilAttachable, type Endpoint, type Link } from '@tapwire/endpoints';
+import { attachAll, detach, type Attachment, type Model } from '@tapwire/netmodel';
+import { guestConfigFor, guestImagePaths, guestRoutingError, parseConsole, renderGuestCmdline, summarizeGuest, type GuestImage, type GuestReport } from '@tapwire/qemu';
+import type { NetnsHandle } from '@tapwire/sys';
+import { describeNics, renderLibvirtDomain, type GuestMachine, type NicSpec } from '@tapwire/vm';
+import { watchConsole } from './console.js';
+import { startPrivateDaemon, type PrivateDaemon } from './daemon.js';
+import type { LibvirtError } from './errors.js';
+import { plannedAttachments } from './pod-nics.js';
+import { readRootQdiscs, restoreRootQdiscs, type RootQdiscs } from './qdisc.js';
+import { virsh } from './virsh.js';
+
+export interface LibvirtLaunchOptions {
+  readonly model: Model;
+  readonly queues: number;
+  readonly ping: readonly string[];
+  readonly timeoutMs: number;
+  /** libvirt domain type: 'qemu' (TCG) unless kvm. */
+  readonly accel?: 'kvm' | 'tcg';
+  readonly dryRun: boolean;
+  readonly memMiB?: number;
+  readonly image?: GuestImage;
+  readonly vhostUserDir?: string;
+  readonly asTap?: readonly string[];
+  readonly waitMs?: number;
+  readonly capsCacheDir?: string;
+  readonly onConsole?: (chunk: string) => void;
+}
+
+/** ms per phase, for the benchmark and the curious. */
+export interface LibvirtTimings {
+  readonly scanMs: number;
+  readonly attachMs: number;
+  readonly daemonMs?: number;
+  /** virsh create: the first one on a fresh capability cache includes libvirt's QEMU probe. */
+  readonly createMs?: number;
+  /** From virsh create returning to the guest's TAPWIRE-NET-UP. */
+  readonly netUpMs?: number;
+  readonly doneMs?: number;
+  readonly teardownMs?: number;
+}
+
+export interface LibvirtLaunchResult {
+  readonly attachments: readonly Attachment[];
+  readonly nics: readonly NicSpec[];
+  /** The domain XML as defined (a dry run: with the host's kernel paths). */
+  readonly xml: string;
+  readonly guest: GuestReport | undefined;
+  readonly notes: readonly string[];
+  readonly timings: LibvirtTimings;
+  readonly ok: boolean;
+}
+
+/** Where the daemon's mount ns shows the guest image and the console. */
+const INSIDE = { kernel: '/run/tapwire/kernel', initrd: '/run/tapwire/initrd', console: '/run/tapwire/console.log' } as const;
+
+const consoleTail = (text: string, lines = 15): string => text.split('\n').slice(-lines).join('\n').trim();
+
+/** An endpoint whose link is attached gets its NIC even when it now scans as skipped (no addresses). */
+const withAttached = (endpoints: readonly Endpoint[], attachments: readonly Attachment[]): Endpoint[] => {
+  const names = new Set(attachments.map((a) => a.link));
+  return endpoints.map((e) => (names.has(e.link.name) && e.skipped !== undefined ? ({ ...e, skipped: undefined } as Endpoint) : e));
+};
+
+const machineFor = (nics: readonly NicSpec[], o: LibvirtLaunchOptions, cmdline: string, files: { kernel: string; initrd: string | undefined; console: string }): GuestMachine => ({
+  name: `tapwire-${randomBytes(4).toString('hex')}`,
+  // virtio-net enables min(queue pairs, vCPUs): one vCPU per queue of the widest NIC.
+  vcpus: Math.max(1, ...nics.map((n) => n.queues)),
+  memMiB: o.memMiB ?? 256,
+  accel: o.accel ?? 'tcg',
+  kernel: files.kernel,
+  initrd: files.initrd,
+  cmdline,
+  serialLog: files.console,
+});
+
+export const launchViaLibvirt =
+  (ns: NetnsHandle, o: LibvirtLaunchOptions): TE.TaskEither<LibvirtError, LibvirtLaunchResult> =>
+  async () => {
+    const notes: string[] = [];
+    const made: Attachment[] = [];
+    let daemon: PrivateDaemon | undefined;
+    let qdiscsBefore: RootQdiscs | undefined;
+    let nicDevices: string[] = [];
+    const t0 = Date.now();
+    const timings: { -readonly [K in keyof LibvirtTimings]: LibvirtTimings[K] } = { scanMs: 0, attachMs: 0 };
+    const cleanupErrors: string[] = [];
+    const result = await (async (): Promise<E.Either<LibvirtError, LibvirtLaunchResult>> => {
+      const scanned = await scanUntilAttachable(ns, o.waitMs ?? 0, {
+        ...(o.vhostUserDir === undefined ? {} : { vhostUserDir: o.vhostUserDir }),
+        asTap: o.asTap ?? [],
+      })();
+      if (E.isLeft(scanned)) return E.left({ _tag: 'Scan', error: scanned.left });
+      const { snapshot, endpoints } = scanned.right;
+      timings.scanMs = Date.now() - t0;
+
+      const t1 = Date.now();
+      let attachments: readonly Attachment[];
+      if (o.dryRun) {
+        const planned = await plannedAttachments(ns, endpoints, o.model, o.queues)();
+        if (E.isLeft(planned)) return E.left({ _tag: 'Netmodel', error: planned.left });
+        attachments = planned.right.attachments;
+      } else {
+        const attached = await attachAll(ns, endpoints, o.model, { queues: o.queues })();
+        if (E.isLeft(attached)) return E.left({ _tag: 'Netmodel', error: attached.left });
+        attachments = attached.right;
+        made.push(...attachments.filter((a) => a.existing !== true));
+      }
+      timings.attachMs = Date.now() - t1;
+      const usable = withAttached(endpoints, attachments).filter((e) => e.skipped === undefined && e.kind !== 'loopback');
+      let nics = describeNics(usable, attachments, { vhostUserQueues: o.queues });
+      if (nics.length === 0) return E.left({ _tag: 'NothingToAttach', netns: ns.spec, seen: endpoints.map((e) => `${e.link.name}: ${e.skipped ?? e.kind}`) });
+
+      const linkOf = new Map<string, Link>(usable.map((e) => [e.link.name, e.link]));
+      const podNics = nics.flatMap((n) => {
+        const link = linkOf.get(n.link);
+        return link === undefined ? [] : [{ link, mac: n.mac === '' ? (link.mac ?? '') : n.mac, mtu: n.mtu }];
+      });
+      const cmdline = renderGuestCmdline(guestConfigFor(snapshot, podNics, o.ping));
+      if (E.isLeft(cmdline)) return E.left({ _tag: 'GuestCmdline', error: cmdline.left });
+      const image = o.image ?? guestImagePaths();
+      const kernel = image.kernelElf ?? image.kernel;
+
+      if (o.dryRun) {
+        const xml = renderLibvirtDomain(machineFor(nics, o, cmdline.right, { kernel, initrd: image.initrd, console: INSIDE.console }), nics);
+        if (E.isLeft(xml)) return E.left({ _tag: 'Render', error: xml.left });
+        return E.right({ attachments, nics, xml: xml.right, guest: undefined, notes, timings, ok: true });
+      }
+
+      const t2 = Date.now();
+      nicDevices = nics.flatMap((n) => (n.backend.kind === 'tap' || n.backend.kind === 'macvtap' ? [n.backend.device] : []));
+      const before = await readRootQdiscs(ns)();
+      if (E.isLeft(before)) return before;
+      qdiscsBefore = before.right;
+      const started = await startPrivateDaemon(ns, {
+        ...(o.capsCacheDir === undefined ? {} : { capsCacheDir: o.capsCacheDir }),
+        files: [{ host: kernel, inside: INSIDE.kernel }, { host: image.initrd, inside: INSIDE.initrd }],
+        macvtaps: nics.flatMap((n) => (n.backend.kind === 'macvtap' ? [n.backend.device] : [])),
+      })();
+      if (E.isLeft(started)) return started;
+      daemon = started.right;
+      timings.daemonMs = Date.now() - t2;
+      // The ifindexes as the daemon (in the pod netns) sees them: the ones /dev/tap<ifindex> is made for.
+      const d = daemon;
+      nics = describeNics(usable, attachments, { vhostUserQueues: o.queues, ifindexOf: (dev) => d.ifindexOf(dev) ?? 0 });
+      const machine = machineFor(nics, o, cmdline.right, { kernel: INSIDE.kernel, initrd: INSIDE.initrd, console: INSIDE.console });
+      const xml = renderLibvirtDomain(machine, nics);
+      if (E.isLeft(xml)) return E.left({ _tag: 'Render', error: xml.left });
+      const xmlFile = `${d.workDir}/domain.xml`;
+      writeFileSync(xmlFile, xml.right);
+
+      const t3 = Date.now();
+      const created = await virsh(d.uri, ['create', xmlFile])();
+      if (E.isLeft(created)) return created;
+      timings.createMs = Date.now() - t3;
+      const watched = await watchConsole(
+        d.hostPath(INSIDE.console),
+        o.timeoutMs,
+        async () => E.isRight(await virsh(d.uri, ['domid', machine.name])()),
+        o.onConsole,
+      );
+      if (watched.netUpMs !== undefined) timings.netUpMs = watched.netUpMs;
+      if (watched.doneMs !== undefined) timings.doneMs = watched.doneMs;
+      const events = parseConsole(watched.text);
+      if (E.isLeft(events)) return E.left({ _tag: 'Console', error: events.left });
+      const guest = summarizeGuest(events.right);
+      if (!guest.done) {
+        const why = watched.stoppedBecause === 'timeout' ? `no TAPWIRE-DONE within ${o.timeoutMs} ms` : 'the domain stopped before the guest finished';
+        return E.left({ _tag: 'GuestFailed', detail: why, consoleTail: consoleTail(watched.text) });
+      }
+      const routing = guestRoutingError(guest);
+      if (routing !== undefined) return E.left({ _tag: 'Routing', error: routing });
+      return E.right({ attachments, nics, xml: xml.right, guest, notes, timings, ok: guest.ok });
+    })();
+
+    // Teardown, in order: domains and daemon, libvirt's qdiscs, then our attachments.
+    const t4 = Date.now();
+    if (daemon !== undefined) cleanupErrors.push(...(await daemon.stop()));
+    if (qdiscsBefore !== undefined && daemon !== undefined) {
+      const restored = await restoreRootQdiscs(ns, qdiscsBefore, nicDevices)();
+      if (E.isLeft(restored)) cleanupErrors.push(`restoring root qdiscs: ${JSON.stringify(restored.left)}`);
+      else if (restored.right.length > 0) notes.push(`took libvirt's noqueue root qdisc off ${restored.right.join(', ')}`);
+    }
+    for (const a of [...made].reverse()) {
+      const r = await detach(ns, a)();
+      if (E.isLeft(r)) cleanupErrors.push(`detach ${a.link}: ${r.left._tag}`);
+    }
+    if (E.isLeft(result)) return result;
+    const withTimings = { ...result.right, timings: { ...timings, ...(daemon === undefined ? {} : { teardownMs: Date.now() - t4 }) }, notes };
+    if (cleanupErrors.length > 0) return E.left({ _tag: 'Leftovers', what: cleanupErrors });
+    return E.right(withTimings);
+  };
