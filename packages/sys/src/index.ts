@@ -8,7 +8,7 @@ export type { BatchTool } from './batch.js';
 export { runBatch, runBatchJson, encodeBatchLine, encodeBatchWord, splitBatchJson } from './batch.js';
 export type { DriverInfo, TapQueueOptions, TunIds, NetnsLock, NetnsLockOptions } from './ffi/index.js';
 export { readTunIds, lockNetns, withNetnsLock, netnsLockFile, DEFAULT_LOCK_DIR, DEFAULT_LOCK_TIMEOUT_MS } from './ffi/index.js';
-export { withNetnsSync, inNetnsSync, readDriverInfo, openTapQueues, openMacvtapQueues, openVhostNet, closeFds, encodeLinkName, nsTypeOfFd } from './ffi/index.js';
+export { withNetnsSync, inNetnsSync, readDriverInfo, openTapQueues, openMacvtapQueues, openVhostNet, closeFds, encodeLinkName, nsTypeOfFd, MAX_QUEUES } from './ffi/index.js';
 export { connectUnixStream, sendWithFds, isAgain, MAX_FDS_PER_MESSAGE } from './ffi/index.js';
 export type { PciIds } from './pci.js';
 export { readPciIds, checkPciAddress } from './pci.js';

@@ -38,8 +38,8 @@ export const checkIntInRange = (
 export const checkMtu = (subject: string, mtu: unknown): E.Either<ArgsError, number> =>
   checkIntInRange(subject, 'mtu', mtu, 68, 65535);
 
-/** The kernel caps a tap/macvtap at 256 queues (MAX_TAP_QUEUES); vhost-user gets the same cap. */
-export const MAX_QUEUES = 256;
+/** The kernel caps a tap/macvtap at 256 queues (MAX_TAP_QUEUES, @tapwire/sys's constant); vhost-user gets the same cap. */
+export { MAX_QUEUES } from '@tapwire/sys';
 
 /** 0..2 are the child's stdio; an fd number is an int. */
 export const checkFd = (subject: string, field: string, fd: unknown): E.Either<ArgsError, number> =>

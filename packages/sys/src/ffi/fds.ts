@@ -21,6 +21,7 @@ export const closeAll = (fds: readonly number[]): void => {
   closeFds(fds);
 };
 
+/** Linux's tun and macvtap drivers cap a device at MAX_TAP_QUEUES = 256 queues: the one constant every layer uses. */
 export const MAX_QUEUES = 256;
 
 export const checkQueues = (what: string, queues: number): E.Either<SysError, number> =>

@@ -7,7 +7,7 @@ export type { TapQueueOptions } from './tap.js';
 export { openTapQueues } from './tap.js';
 export { openMacvtapQueues } from './macvtap.js';
 export { openVhostNet } from './vhost.js';
-export { closeFds } from './fds.js';
+export { closeFds, MAX_QUEUES } from './fds.js';
 export { encodeLinkName } from './ifreq.js';
 export { nsTypeOfFd } from './nstype.js';
 export type { TunIds } from './tun-ids.js';
