@@ -51,8 +51,8 @@ export interface Plan extends Omit<Attachment, 'existing'> {
   readonly phases: readonly Phase[];
 }
 
-/** Linux's tun and macvtap drivers cap a device at MAX_TAP_QUEUES = 256 queues. */
-export const MAX_QUEUES = 256;
+/** Linux's tun and macvtap drivers cap a device at MAX_TAP_QUEUES = 256 queues (one constant, @tapwire/sys's). */
+export { MAX_QUEUES } from '@tapwire/sys';
 /** The MTUs the device can copy: ETH_MIN_MTU up to the tun driver's 65535 - ETH_HLEN, or a macvlan's ETH_MAX_MTU. */
 export const MTU_RANGE = { tap: { min: 68, max: 65521 }, macvtap: { min: 68, max: 65535 } } as const;
 /**
