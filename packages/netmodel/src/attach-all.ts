@@ -8,6 +8,7 @@ import type * as TE from 'fp-ts/lib/TaskEither.js';
 import type { Endpoint } from '@tapwire/endpoints';
 import type { NetnsHandle } from '@tapwire/sys';
 import { attachIn, type AttachOptions } from './attach.js';
+import { checkAbort, progressOf } from './progress.js';
 import type { NetmodelError } from './errors.js';
 import { halfMadeDevices } from './half-made.js';
 import type { Attachment, Model } from './model.js';
@@ -42,7 +43,15 @@ export const attachAll = (ns: NetnsHandle, endpoints: readonly Endpoint[], model
       const p = plan(e, choose(e), opts);
       if (E.isLeft(p)) return p;
     }
-    return underNetnsLock(ns, `attach --all (model ${model})`, opts.lock, async () => {
+    const what = `attach --all (model ${model})`;
+    const report = progressOf(opts, 'attach', ns.spec);
+    const go = checkAbort(opts.signal, what);
+    if (E.isLeft(go)) return go;
+    report('lock', what);
+    return underNetnsLock(ns, what, opts.lock, async () => {
+      const again = checkAbort(opts.signal, what);
+      if (E.isLeft(again)) return again;
+      report('read');
       const view = await readNetns(ns)();
       if (E.isLeft(view)) return view;
       // A half-made device of ours scans as an attachable tap; it is not an endpoint.
@@ -51,7 +60,7 @@ export const attachAll = (ns: NetnsHandle, endpoints: readonly Endpoint[], model
       // now on a macvtap, so it scanned "no addresses") is reported as existing.
       const attached = new Set(findAttachments(view.right).map((f) => f.record.ifindex));
       const late = endpoints.filter((e) => !wantsModel(e) && attached.has(e.link.ifindex) && e.kind !== 'loopback');
-      return attachIn(ns, view.right, [...chosen, ...late].filter((e) => !ours.has(e.link.name)), choose, opts);
+      return attachIn(ns, view.right, [...chosen, ...late].filter((e) => !ours.has(e.link.name)), choose, opts, report);
     })();
   };
 };

@@ -16,13 +16,17 @@ import type { Attachment, Model, Plan } from './model.js';
 import { plan, type PlanOptions } from './plan.js';
 import { readNetns, type NetnsView } from './state.js';
 import { underNetnsLock, type LockOption } from './lock.js';
+import { checkAbort, progressOf, type ProgressOptions } from './progress.js';
 import { defaultTapName } from './names.js';
 import { isIngress } from './tc-json.js';
 
-export type AttachOptions = Omit<PlanOptions, 'routes'> & ApplyOptions & {
+export type AttachOptions = Omit<PlanOptions, 'routes'> & ApplyOptions & ProgressOptions & {
   /** The netns lock (default /run/tapwire/locks, 15 s); false when the caller already serialises. */
   readonly lock?: LockOption;
 };
+
+/** Reports one attach's steps (progress.ts). */
+export type AttachReporter = ReturnType<typeof progressOf>;
 
 export const attachmentOfPlan = (p: Plan): Attachment => ({
   link: p.link,
@@ -103,8 +107,9 @@ export const attachIn = async (
   /** One model for all, or chosen per endpoint (attachAll hands macvtaps over as they are). */
   model: Model | ((e: Endpoint) => Model),
   opts: AttachOptions,
+  report: AttachReporter = progressOf(opts, 'attach', ns.spec),
 ): Promise<E.Either<NetmodelError, readonly Attachment[]>> => {
-  const { failAt, busyRetries, busyBackoffMs, lock: _lock, ...planOpts } = opts;
+  const { failAt, busyRetries, busyBackoffMs, lock: _lock, onProgress: _onProgress, signal, ...planOpts } = opts;
   const byLink = new Map<string, Decision>();
   for (const e of endpoints) {
     if (byLink.has(e.link.name)) continue;
@@ -113,9 +118,14 @@ export const attachIn = async (
     byLink.set(e.link.name, d.right);
   }
   const plans = [...byLink.values()].flatMap((d) => (d._tag === 'Apply' ? [d.plan] : []));
+  // The last point where stopping leaves nothing to undo.
+  const go = checkAbort(signal, `attaching ${[...byLink.keys()].join(' ')}`);
+  if (E.isLeft(go)) return go;
+  report('apply', `${plans.length} to attach (${plans.map((p) => p.link).join(' ') || 'none'}), ${byLink.size - plans.length} already attached`);
   const applyOpts: ApplyOptions = { ...(failAt === undefined ? {} : { failAt }), ...(busyRetries === undefined ? {} : { busyRetries }), ...(busyBackoffMs === undefined ? {} : { busyBackoffMs }) };
   const applied = await applyPhases(ns, mergePhases(plans), applyOpts)();
   if (E.isLeft(applied)) return applied;
+  report('done');
   return E.right(endpoints.map((e) => {
     const d = byLink.get(e.link.name) as Decision;
     return d._tag === 'Apply' ? attachmentOfPlan(d.plan) : d.attachment;
@@ -123,12 +133,24 @@ export const attachIn = async (
 };
 
 /** Attaches endpoints in one transaction: 2 spawns to read, 1 per phase of the merged plan to change. */
-export const attachMany = (ns: NetnsHandle, endpoints: readonly Endpoint[], model: Model, opts: AttachOptions = {}): TE.TaskEither<NetmodelError, readonly Attachment[]> =>
-  underNetnsLock(ns, `attach ${endpoints.map((e) => e.link.name).join(' ')} (model ${model})`, opts.lock, async () => {
+export const attachMany = (ns: NetnsHandle, endpoints: readonly Endpoint[], model: Model, opts: AttachOptions = {}): TE.TaskEither<NetmodelError, readonly Attachment[]> => {
+  const what = `attach ${endpoints.map((e) => e.link.name).join(' ')} (model ${model})`;
+  const report = progressOf(opts, 'attach', ns.spec);
+  const locked = underNetnsLock(ns, what, opts.lock, async () => {
+    const go = checkAbort(opts.signal, what);
+    if (E.isLeft(go)) return go;
+    report('read');
     const view = await readNetns(ns)();
     if (E.isLeft(view)) return view;
-    return attachIn(ns, view.right, endpoints, model, opts);
+    return attachIn(ns, view.right, endpoints, model, opts, report);
   });
+  return async () => {
+    const go = checkAbort(opts.signal, what);
+    if (E.isLeft(go)) return go;
+    report('lock', what);
+    return locked();
+  };
+};
 
 export const attach =
   (ns: NetnsHandle, endpoint: Endpoint, model: Model, opts: AttachOptions = {}): TE.TaskEither<NetmodelError, Attachment> =>

@@ -12,6 +12,7 @@ import { defaultTapName } from './names.js';
 import { renderCommand } from './render.js';
 import { readNetns, type NetnsView } from './state.js';
 import { underNetnsLock, type LockOption } from './lock.js';
+import { checkAbort, progressOf, type ProgressOptions } from './progress.js';
 import { isIngress, redirectTarget } from './tc-json.js';
 
 export type DetachTarget = string | Attachment;
@@ -100,16 +101,44 @@ const deleteTogether = (view: NetnsView, ip: readonly Argv[]): Argv[] => {
 
 const targetName = (t: DetachTarget | undefined): string => (t === undefined ? '--all' : typeof t === 'string' ? t : t.tapName);
 
-export interface DetachOptions {
+export interface DetachOptions extends ProgressOptions {
   /** The netns lock (lock.ts); false when the caller already serialises. */
   readonly lock?: LockOption;
 }
 
+/**
+ * Progress and abort around one detach: lock, read, apply (the removal, never
+ * cut short), done. An abort is honoured before the netns is changed.
+ */
+const reported = (
+  ns: NetnsHandle,
+  what: string,
+  opts: DetachOptions,
+  body: (report: ReturnType<typeof progressOf>) => Promise<E.Either<NetmodelError, DetachReport>>,
+): TE.TaskEither<NetmodelError, DetachReport> => {
+  const report = progressOf(opts, 'detach', ns.spec);
+  const locked = underNetnsLock(ns, what, opts.lock, async () => {
+    const go = checkAbort(opts.signal, what);
+    if (E.isLeft(go)) return go;
+    report('read');
+    const r = await body(report);
+    if (E.isRight(r)) report('done', r.right.detached.map((a) => a.tapName).join(' ') || 'nothing to detach');
+    return r;
+  });
+  return async () => {
+    const go = checkAbort(opts.signal, what);
+    if (E.isLeft(go)) return go;
+    report('lock', what);
+    return locked();
+  };
+};
+
 /** Removes the attachment(s) of a link or tap; succeeds with nothing to do. 2 spawns to read, 1 per tool to change; under the netns lock. */
 export const detach = (ns: NetnsHandle, target: DetachTarget, opts: DetachOptions = {}): TE.TaskEither<NetmodelError, DetachReport> =>
-  underNetnsLock(ns, `detach ${targetName(target)}`, opts.lock, async () => {
+  reported(ns, `detach ${targetName(target)}`, opts, async (report) => {
     const view = await readNetns(ns)();
     if (E.isLeft(view)) return view;
+    report('apply');
     const found = select(view.right, target);
     const halfMade = selectHalfMade(view.right, target);
     return detachFound(ns, view.right, found, halfMade, targetName(target), found.length === 0 && halfMade.length === 0 ? orphanedIngress(view.right, target) : []);
@@ -117,9 +146,10 @@ export const detach = (ns: NetnsHandle, target: DetachTarget, opts: DetachOption
 
 /** Every tapwire attachment in the netns, in one process per tool; under the netns lock. */
 export const detachAll = (ns: NetnsHandle, opts: DetachOptions = {}): TE.TaskEither<NetmodelError, DetachReport> =>
-  underNetnsLock(ns, 'detach --all', opts.lock, async () => {
+  reported(ns, 'detach --all', opts, async (report) => {
     const view = await readNetns(ns)();
     if (E.isLeft(view)) return view;
+    report('apply');
     return detachFound(ns, view.right, select(view.right, undefined), selectHalfMade(view.right, undefined), '--all');
   });
 

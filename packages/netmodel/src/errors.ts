@@ -47,7 +47,9 @@ export type NetmodelError =
       /** Errors of the rollback itself; empty when everything done was undone. */
       readonly rollbackErrors: readonly string[];
     }
-  | { readonly _tag: 'DetachFailed'; readonly netns: string; readonly target: string; readonly cause: SysError };
+  | { readonly _tag: 'DetachFailed'; readonly netns: string; readonly target: string; readonly cause: SysError }
+  /** The caller's AbortSignal fired between two steps: nothing of this call is left in the netns. */
+  | { readonly _tag: 'Aborted'; readonly what: string; readonly reason: string };
 
 const q = JSON.stringify;
 
@@ -99,6 +101,8 @@ export const describeNetmodelError = (e: NetmodelError): string => {
       }`;
     case 'DetachFailed':
       return `netns ${q(e.netns)}: detaching ${q(e.target)} failed: ${describeSysError(e.cause)}`;
+    case 'Aborted':
+      return `${e.what} was aborted (${e.reason}); nothing of it is left in the netns`;
     default:
       return describeSysError(e);
   }

@@ -71,6 +71,7 @@ export type { LockOption } from './lock.js';
 export type { Ownership, TapId } from './ownership.js';
 export { parseTapId, processOwnership, resolveOwnership } from './ownership.js';
 export { detach, detachAll, check } from './detach.js';
+export type { NetmodelProgress, NetmodelOperation, ProgressOptions } from './progress.js';
 export { attachAll, wantsModel, modelFor } from './attach-all.js';
 export type { NetnsView } from './state.js';
 export { readNetns, netnsState } from './state.js';
