@@ -1,10 +1,11 @@
 #!/usr/bin/env node
-// Stages the image's build context in DIR (after `npx tsc -b`):
-//   DIR/cni/{tap,macvtap,tc-redirect-tap}  `tapwire cni install --dir DIR/cni`
-//   DIR/bin/tapwire-device-plugin          the device plugin, one bundled file
-//   DIR/at-checkout-paths/...              the files those bundles open by
-//                                          this checkout's absolute paths
-//   DIR/Containerfile, DIR/entrypoint.sh   copied from deploy/
+// Stages the image's build context in DIR (after `npx tsc -b`): DIR/Containerfile
+// and DIR/rootfs, the tree the image adds to its base in one layer:
+//   /opt/tapwire/cni/{tap,macvtap,tc-redirect-tap}  `tapwire cni install --dir`
+//   /opt/tapwire/bin/tapwire-device-plugin          the device plugin, one bundled file
+//   /opt/tapwire/{entrypoint.sh,check-base.mjs}     from deploy/
+//   <this checkout>/...                             the files those bundles open
+//                                                   by this checkout's absolute paths
 // then `podman build --build-arg BASE=... DIR` (see README.md).
 //
 // Why at-checkout-paths: the bundler bakes each module's own location into
@@ -13,7 +14,7 @@
 // device plugin's api.proto are found at the paths they have here. The image
 // puts those few files at the same paths; nothing else of the checkout goes in.
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, cpSync, existsSync, mkdirSync, readdirSync } from 'node:fs';
+import { chmodSync, copyFileSync, cpSync, existsSync, mkdirSync, readdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -35,9 +36,11 @@ for (const p of ['cli/dist/main.js', 'cni/dist/index.js', 'device-plugin/dist/ma
   if (!existsSync(join(PACKAGES, p))) fail(`packages/${p} is missing: run npx tsc -b first`);
 }
 mkdirSync(dir, { recursive: true });
+const rootfs = join(dir, 'rootfs');
+const app = join(rootfs, 'opt', 'tapwire');
 
 // 1. The CNI plugins, exactly as `tapwire cni install` writes them.
-const cli = spawnSync(process.execPath, [join(PACKAGES, 'cli', 'bin', 'tapwire.js'), 'cni', 'install', '--dir', join(dir, 'cni')], { stdio: ['ignore', 'pipe', 'inherit'], encoding: 'utf8' });
+const cli = spawnSync(process.execPath, [join(PACKAGES, 'cli', 'bin', 'tapwire.js'), 'cni', 'install', '--dir', join(app, 'cni')], { stdio: ['ignore', 'pipe', 'inherit'], encoding: 'utf8' });
 if (cli.status !== 0) fail(`tapwire cni install failed (exit ${cli.status ?? cli.signal})`);
 process.stderr.write(cli.stdout);
 
@@ -48,14 +51,14 @@ const dp = await bundleExecutable({
     contents: "import { run } from './main.js';\nrun(process.argv.slice(2)).then((code) => { process.exitCode = code; });\n",
     resolveDir: join(PACKAGES, 'device-plugin', 'dist'),
   },
-  outfile: join(dir, 'bin', 'tapwire-device-plugin'),
+  outfile: join(app, 'bin', 'tapwire-device-plugin'),
   title: 'tapwire device plugin (macvtap.network.kubevirt.io)',
 });
 process.stderr.write(`bundled ${dp.file} (${dp.bytes} bytes)\n`);
 
 // 3. What the bundles open by checkout path: api.proto, and koffi (its
 // loader, package.json and this platform's prebuilt binary only: 28 MB -> ~2 MB).
-const atCheckout = (path) => join(dir, 'at-checkout-paths', path);
+const atCheckout = (path) => join(rootfs, path);
 const proto = join(PACKAGES, 'device-plugin', 'proto', 'api.proto');
 mkdirSync(dirname(atCheckout(proto)), { recursive: true });
 copyFileSync(proto, atCheckout(proto));
@@ -73,6 +76,9 @@ for (const f of ['index.js', 'package.json', 'LICENSE.txt']) {
 }
 cpSync(binary, atCheckout(binary), { recursive: true });
 
-// 4. The recipe itself, so DIR is the whole build context.
-for (const f of ['Containerfile', 'entrypoint.sh']) copyFileSync(join(DEPLOY, f), join(dir, f));
+// 4. The entrypoint, and the recipe itself: DIR is the whole build context.
+copyFileSync(join(DEPLOY, 'entrypoint.sh'), join(app, 'entrypoint.sh'));
+chmodSync(join(app, 'entrypoint.sh'), 0o755);
+copyFileSync(join(DEPLOY, 'check-base.mjs'), join(app, 'check-base.mjs'));
+copyFileSync(join(DEPLOY, 'Containerfile'), join(dir, 'Containerfile'));
 process.stderr.write(`staged ${dir} (koffi ${triplet} from ${koffiDir})\n`);
