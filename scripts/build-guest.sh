@@ -21,8 +21,9 @@ set -eu
 REPO=$(CDPATH= cd -- "$(dirname -- "$0")/.." && pwd)
 CACHE_DIR=${1:-"$REPO/.cache/guest"}
 GUEST_SRC="$REPO/guest"
-# The load order the virtio-net stack needs; modules.dep may add more below.
-MODULES="virtio_ring virtio virtio_pci_legacy_dev virtio_pci_modern_dev virtio_pci failover net_failover virtio_net"
+# The load order the virtio-net stack needs (and virtio_console: the control
+# channel is a virtio-serial port); modules.dep may add more below.
+MODULES="virtio_ring virtio virtio_pci_legacy_dev virtio_pci_modern_dev virtio_pci failover net_failover virtio_net virtio_console"
 
 say() { printf 'build-guest: %s\n' "$*" >&2; }
 die() { say "error: $*"; exit 1; }

@@ -13,6 +13,7 @@
 //   tapwire.routing=exact                                     optional: routes not told are errors
 //   tapwire.ping=ADDR                                         one per target
 //   tapwire.stay=1                                            optional: no poweroff after DONE
+//   tapwire.control=1                                         optional: then read the control channel
 import * as E from 'fp-ts/lib/Either.js';
 import { invalidGuestValue, type GuestCmdlineError } from './errors.js';
 import {
@@ -78,6 +79,11 @@ export interface GuestConfig {
   readonly ping?: readonly string[];
   /** How long the guest waits for each NIC to appear and get carrier (guest default 10). */
   readonly waitSeconds?: number;
+  /**
+   * After TAPWIRE-DONE, read NIC configs from the control channel (the
+   * virtio-serial port tapwire.0, see control.ts) and stay up.
+   */
+  readonly control?: boolean;
   /** Keep the guest running after TAPWIRE-DONE instead of powering off. */
   readonly stay?: boolean;
   /** Serial console for the kernel and the TAPWIRE- lines; default ttyS0. */
@@ -250,6 +256,17 @@ const checkPing = (subject: string, a: unknown): Checked<string> => {
 
 /** Checks every value and renders the line for QEMU's -append. */
 export const renderGuestCmdline = (config: GuestConfig): Checked<string> => {
+  const words = renderGuestWords(config);
+  if (E.isLeft(words)) return words;
+  const line = words.right.join(' ');
+  return line.length > GUEST_CMDLINE_MAX ? E.left({ _tag: 'GuestCmdlineTooLong', length: line.length, max: GUEST_CMDLINE_MAX }) : E.right(line);
+};
+
+/**
+ * The command line's words, checked, with no length limit: the control
+ * channel (control.ts) sends the same tapwire.* values as lines.
+ */
+export const renderGuestWords = (config: GuestConfig): Checked<string[]> => {
   const words: string[] = [];
   const consoleDev = config.console ?? 'ttyS0';
   if (typeof consoleDev !== 'string' || !CONSOLE_RE.test(consoleDev)) {
@@ -294,7 +311,6 @@ export const renderGuestCmdline = (config: GuestConfig): Checked<string> => {
     words.push(`tapwire.ping=${p.right}`);
   }
   if (config.stay === true) words.push('tapwire.stay=1');
-
-  const line = words.join(' ');
-  return line.length > GUEST_CMDLINE_MAX ? E.left({ _tag: 'GuestCmdlineTooLong', length: line.length, max: GUEST_CMDLINE_MAX }) : E.right(line);
+  if (config.control === true) words.push('tapwire.control=1');
+  return E.right(words);
 };

@@ -14,6 +14,9 @@
 //   TAPWIRE-PING <addr> fail <detail>
 //   TAPWIRE-ERROR <code> <detail>
 //   TAPWIRE-DONE uptime=<s>
+//   TAPWIRE-CONTROL <port device>                the guest reads the control channel
+//   TAPWIRE-NIC <mac> up <ifname> | gone | missing | present <ifname>
+//   TAPWIRE-APPLIED <tag>                        a control batch is done (control.ts)
 import * as E from 'fp-ts/lib/Either.js';
 import { parseCidr, parseIp, parseMac } from './ip.js';
 import { parseRouteText, type RoutingEntry } from './route-table.js';
@@ -40,7 +43,11 @@ export type GuestEvent =
   | { readonly _tag: 'PingFail'; readonly addr: string; readonly detail: string }
   /** code: module, bad-param, nic-missing, rename, link, addr, no-carrier, route-missing, route-extra. */
   | { readonly _tag: 'GuestError'; readonly code: string; readonly detail: string }
-  | { readonly _tag: 'Done'; readonly uptime: number };
+  | { readonly _tag: 'Done'; readonly uptime: number }
+  | { readonly _tag: 'Control'; readonly port: string }
+  /** After a control batch (up, missing) or a `gone` question (gone, present). */
+  | { readonly _tag: 'NicState'; readonly mac: string; readonly state: 'up' | 'gone' | 'missing' | 'present'; readonly ifname: string | undefined }
+  | { readonly _tag: 'Applied'; readonly tag: string };
 
 export interface ConsoleParseError {
   readonly _tag: 'MalformedConsoleLine';
@@ -79,6 +86,9 @@ const GRAMMAR: readonly { readonly kind: string; readonly re: RegExp; readonly e
   },
   { kind: 'ERROR', re: /^([a-z][a-z-]*) (\S.*)$/, expected: 'ERROR <code> <detail>' },
   { kind: 'DONE', re: new RegExp(`^${UPTIME}$`), expected: 'DONE uptime=<seconds>' },
+  { kind: 'CONTROL', re: /^(\S+)$/, expected: 'CONTROL <port device>' },
+  { kind: 'NIC', re: new RegExp(`^(\\S+) (?:(up|present) ${IFNAME}|(gone|missing))$`), expected: 'NIC <mac> up|present <ifname> | NIC <mac> gone|missing' },
+  { kind: 'APPLIED', re: /^([A-Za-z0-9_.-]{1,64})$/, expected: 'APPLIED <tag>' },
 ];
 
 const KINDS = GRAMMAR.map((g) => g.kind).join(', ');
@@ -122,6 +132,16 @@ const toEvent = (kind: string, m: RegExpExecArray): E.Either<string, GuestEvent>
       );
     case 'ERROR':
       return E.right({ _tag: 'GuestError', code: g(1), detail: g(2) });
+    case 'CONTROL':
+      return E.right({ _tag: 'Control', port: g(1) });
+    case 'NIC': {
+      const mac = parseMac(g(1));
+      if (mac === undefined) return E.left('a MAC as six colon-separated hex octets');
+      const state = (m[2] ?? m[4]) as 'up' | 'gone' | 'missing' | 'present';
+      return E.right({ _tag: 'NicState', mac, state, ifname: m[3] });
+    }
+    case 'APPLIED':
+      return E.right({ _tag: 'Applied', tag: g(1) });
     default:
       return E.right({ _tag: 'Done', uptime: Number(g(1)) });
   }

@@ -20,3 +20,6 @@ export type { RoutingEntry } from './route-table.js';
 export { parseRouteText, routingEntryOf, routingTable, describeRoutingEntry, canonicalDst } from './route-table.js';
 export type { GuestRouteProblem, GuestRoutingFailed } from './routing-error.js';
 export { guestRoutingError, describeGuestRoutingError } from './routing-error.js';
+export { renderGuestWords } from './cmdline.js';
+export type { GuestBatch, GuestControl, GuestControlError, ConsoleWatch } from './control.js';
+export { connectGuestControl, consoleWatch, renderControlBatch, describeGuestControlError } from './control.js';
