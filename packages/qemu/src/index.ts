@@ -14,3 +14,17 @@ export type { Stage, StageEvent, StageRecord } from './session/stages.js';
 export { STAGES } from './session/stages.js';
 export type { AccelChoice } from './session/accel.js';
 export { guestConfigFor } from './session/guest-config.js';
+// The package's one error union (LaunchError is the same type under its old name).
+export type { QemuError } from './errors.js';
+export { describeQemuError } from './errors.js';
+// A running VM as a handle (issue 10): start it, read its NICs' PCI addresses, stop it.
+export type { VmHandle, VmEvent, VmExit, NicTable } from './vm/handle.js';
+export type { Feed } from './vm/feed.js';
+export type { StartVmSpec } from './vm/start.js';
+export { startVm } from './vm/start.js';
+export { queryPciFunctions, decodeQueryPci, pciAddressOf } from './vm/query-pci.js';
+export type { Proof, ProveOptions, StoppedBecause } from './session/prove.js';
+export { proveGuest } from './session/prove.js';
+export { qemuArgvFor, passedFds } from './session/boot.js';
+export { scanStep, attachStep, guestStep, plannedAttachments } from './session/steps.js';
+export { checkVmNicState } from './vm/check.js';

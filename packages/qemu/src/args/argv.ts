@@ -2,14 +2,15 @@
 import * as E from 'fp-ts/lib/Either.js';
 import { pipe } from 'fp-ts/lib/function.js';
 import type { ArgsError } from './errors.js';
-import { nicsNeedSharedMemory, type Nic } from './nic.js';
+import { nicsNeedSharedMemory, type NicInput } from './nic.js';
 import { renderMachineArgs, type MachineSpec } from './render-machine.js';
 import { renderNicArgs } from './render-nic.js';
 
 export interface QemuSpec {
   /** needsSharedMemory may be left out: any vhost-user NIC turns it on. */
   readonly machine: Omit<MachineSpec, 'needsSharedMemory'> & { readonly needsSharedMemory?: boolean };
-  readonly nics: readonly Nic[];
+  /** NicSpecs with the child's fd numbers (QemuNic), or the flat forms. */
+  readonly nics: readonly NicInput[];
 }
 
 /** Machine arguments first, then the NICs in order. Prepend the binary yourself. */

@@ -1,6 +1,6 @@
 // The pure QEMU argument renderer: no I/O, every bad input is an ArgsError.
-export type { TapNic, VhostUserNic, VfioNic, Nic } from './nic.js';
-export { nicsNeedSharedMemory } from './nic.js';
+export type { TapNic, VhostUserNic, VfioNic, Nic, QemuNic, NicInput } from './nic.js';
+export { nicsNeedSharedMemory, qemuNicOf, flatNic } from './nic.js';
 export type { ArgsError } from './errors.js';
 export { describeArgsError } from './errors.js';
 export { escapeOptValue } from './escape.js';

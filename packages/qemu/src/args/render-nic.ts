@@ -4,7 +4,7 @@ import * as E from 'fp-ts/lib/Either.js';
 import { pipe } from 'fp-ts/lib/function.js';
 import { invalid, type ArgsError } from './errors.js';
 import { optString } from './escape.js';
-import type { Nic, TapNic, VfioNic, VhostUserNic } from './nic.js';
+import { flatNic, type Nic, type NicInput, type TapNic, type VfioNic, type VhostUserNic } from './nic.js';
 import { checkBdf, checkFd, checkId, checkMac, checkMtu, checkIntInRange, checkSocketPath, MAX_QUEUES } from './validate.js';
 
 const DEFAULT_MTU = 1500;
@@ -24,7 +24,7 @@ export type Interrupts = 'msix' | 'intx';
 export const interruptsFor = (accel: Accel, vhostBackend: boolean): Interrupts => (accel === 'tcg' && vhostBackend ? 'intx' : 'msix');
 
 /** virtio-net-pci with the option ROM off (no PXE, and no ROM file needed). */
-const virtioNetDevice = (id: string, mac: string, queues: number, mtu: number, interrupts: Interrupts): string[] => {
+const virtioNetDevice = (id: string, mac: string, queues: number, mtu: number, interrupts: Interrupts, deviceId: string | undefined): string[] => {
   const pairs: [string, string][] = [
     ['netdev', id],
     ['mac', mac],
@@ -34,6 +34,8 @@ const virtioNetDevice = (id: string, mac: string, queues: number, mtu: number, i
   if (interrupts === 'intx') pairs.push(['vectors', '0']);
   else if (queues > 1) pairs.push(['vectors', String(2 * queues + 2)]);
   if (mtu !== DEFAULT_MTU) pairs.push(['host_mtu', String(mtu)]);
+  // Last, so the device reads as before for callers that set no id.
+  if (deviceId !== undefined) pairs.push(['id', deviceId]);
   return ['-device', optString('virtio-net-pci', pairs)];
 };
 
@@ -65,7 +67,7 @@ const renderTap = (nic: TapNic, subject: string, accel: Accel): E.Either<ArgsErr
       const pairs: [string, string][] = [['id', nic.id], single ? ['fd', String(queueFds[0])] : ['fds', queueFds.join(':')]];
       if (vhostFds.length === 0) pairs.push(['vhost', 'off']);
       else pairs.push(['vhost', 'on'], single ? ['vhostfd', String(vhostFds[0])] : ['vhostfds', vhostFds.join(':')]);
-      return ['-netdev', optString('tap', pairs), ...virtioNetDevice(nic.id, mac, queueFds.length, mtu, interruptsFor(accel, vhostFds.length > 0))];
+      return ['-netdev', optString('tap', pairs), ...virtioNetDevice(nic.id, mac, queueFds.length, mtu, interruptsFor(accel, vhostFds.length > 0), nic.deviceId)];
     }),
   );
 
@@ -91,7 +93,7 @@ const renderVhostUser = (nic: VhostUserNic, subject: string, accel: Accel): E.Ei
         ]),
         '-netdev',
         optString('vhost-user', netdev),
-        ...virtioNetDevice(nic.id, mac, queues, DEFAULT_MTU, interruptsFor(accel, true)),
+        ...virtioNetDevice(nic.id, mac, queues, DEFAULT_MTU, interruptsFor(accel, true), nic.deviceId),
       ];
     }),
   );
@@ -102,7 +104,7 @@ const renderVfio = (nic: VfioNic, subject: string): E.Either<ArgsError, string[]
     checkBdf(subject, nic.bdf),
     E.chain((bdf) =>
       nic.boundDriver === VFIO_DRIVER
-        ? E.right(['-device', optString('vfio-pci', [['host', bdf]])])
+        ? E.right(['-device', optString('vfio-pci', [['host', bdf], ...(nic.deviceId === undefined ? [] : [['id', nic.deviceId] as [string, string]])])])
         : E.left<ArgsError>({ _tag: 'VfioNotBound', subject, bdf, boundDriver: nic.boundDriver }),
     ),
   );
@@ -157,8 +159,9 @@ const checkUnique = (nics: readonly Nic[]): E.Either<ArgsError, void> => {
  * The NIC arguments in NIC order; the first bad value stops rendering. The
  * accelerator is the one this QEMU will run with: devices differ by it.
  */
-export const renderNicArgs = (nics: readonly Nic[], accel: Accel): E.Either<ArgsError, string[]> =>
-  pipe(
+export const renderNicArgs = (inputs: readonly NicInput[], accel: Accel): E.Either<ArgsError, string[]> => {
+  const nics = inputs.map(flatNic);
+  return pipe(
     E.sequenceArray(
       nics.map((nic, i) =>
         pipe(
@@ -170,3 +173,4 @@ export const renderNicArgs = (nics: readonly Nic[], accel: Accel): E.Either<Args
     E.chainFirst(() => checkUnique(nics)),
     E.map((parts) => parts.flat()),
   );
+};

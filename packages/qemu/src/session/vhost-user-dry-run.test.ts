@@ -32,8 +32,8 @@ const podWithSocket = async (t: ExecutionContext): Promise<{ dir: string; netns:
 };
 
 for (const [accel, device] of [
-  ['tcg', 'virtio-net-pci,netdev=net0,mac=MAC,romfile=,mq=on,vectors=0'],
-  ['kvm', 'virtio-net-pci,netdev=net0,mac=MAC,romfile=,mq=on,vectors=6'],
+  ['tcg', 'virtio-net-pci,netdev=net0,mac=MAC,romfile=,mq=on,vectors=0,id=net0'],
+  ['kvm', 'virtio-net-pci,netdev=net0,mac=MAC,romfile=,mq=on,vectors=6,id=net0'],
 ] as const) {
   test(`dry run, ${accel}: a two-queue vhost-user NIC gets ${accel === 'tcg' ? 'INTx' : 'MSI-X'}, two vCPUs and shared RAM`, async (t) => {
     if (!requireRoot(t)) return;

@@ -1,0 +1,64 @@
+// Watching a started VM until its guest has proved the network (the console's
+// TAPWIRE-DONE line), or a timeout, a stall, an interrupt or QEMU's own exit
+// ends the watch; then the VM is stopped through its handle (QMP quit, then
+// SIGKILL). What the console said is parsed by the caller.
+import type { VmExit, VmHandle } from '../vm/handle.js';
+
+export type StoppedBecause = 'done' | 'timeout' | 'signal' | 'stalled';
+
+export interface Proof {
+  readonly console: string;
+  readonly stoppedBecause: StoppedBecause | undefined;
+  readonly exit: VmExit;
+}
+
+export interface ProveOptions {
+  readonly timeoutMs: number;
+  /** Stop as 'stalled' when the console has not matched `marker` by `withinMs` (a hung KVM). */
+  readonly progress?: { readonly marker: RegExp; readonly withinMs: number };
+  readonly onConsole?: (chunk: string) => void;
+  /** An abort stops the VM as 'signal', as SIGINT/SIGTERM do. */
+  readonly signal?: AbortSignal;
+}
+
+/** A whole DONE line: stopping on a partial one would cut its fields off. */
+const DONE = /TAPWIRE-DONE[^\n]*\n/;
+
+export const proveGuest = async (vm: VmHandle, o: ProveOptions): Promise<Proof> => {
+  let seen = '';
+  let stoppedBecause: StoppedBecause | undefined;
+  const stop = (why: StoppedBecause) => {
+    if (stoppedBecause !== undefined && why !== 'signal') return;
+    const first = stoppedBecause === undefined;
+    stoppedBecause ??= why;
+    // A second signal does not wait for the quit grace.
+    void vm.stop(first ? undefined : 0)();
+  };
+  const take = (chunk: string) => {
+    seen += chunk;
+    o.onConsole?.(chunk);
+    if (DONE.test(seen)) stop('done');
+  };
+  // What came before we listened (QEMU runs while startVm reads query-pci), then the rest.
+  for (const chunk of vm.console.history()) take(chunk);
+  const off = vm.console.on(take);
+  const timer = setTimeout(() => stop('timeout'), o.timeoutMs);
+  const progress = o.progress;
+  const progressTimer = progress === undefined ? undefined : setTimeout(() => (progress.marker.test(seen) ? undefined : stop('stalled')), progress.withinMs);
+  const onSignal = () => stop('signal');
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  o.signal?.addEventListener('abort', onSignal);
+  if (o.signal?.aborted === true) onSignal();
+  try {
+    const exit = await vm.exited;
+    return { console: seen, stoppedBecause, exit };
+  } finally {
+    off();
+    clearTimeout(timer);
+    if (progressTimer !== undefined) clearTimeout(progressTimer);
+    process.removeListener('SIGINT', onSignal);
+    process.removeListener('SIGTERM', onSignal);
+    o.signal?.removeEventListener('abort', onSignal);
+  }
+};
