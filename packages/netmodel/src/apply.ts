@@ -6,6 +6,7 @@ import type * as TE from 'fp-ts/lib/TaskEither.js';
 import { describeSysError, runBatch, type NetnsHandle, type SysError } from '@tapwire/sys';
 import type { NetmodelError } from './errors.js';
 import type { Argv, Op, Phase, Plan, Tool } from './model.js';
+import { applyPhasesNetlink } from './apply-netlink.js';
 
 /** Test hook: make op `step` (1-based) of phase `phase` (1-based) fail. */
 export interface FailAt {
@@ -13,18 +14,25 @@ export interface FailAt {
   readonly step: number;
 }
 
+/**
+ * Who changes the netns: rtnetlink from this process (apply-netlink.ts, no
+ * process spawned) or ip/tc -batch processes (this file; the oracle the
+ * netlink executor is tested against). Both run the same ops.
+ */
+export type Executor = 'netlink' | 'iproute2';
+export const DEFAULT_EXECUTOR: Executor = 'iproute2';
+
 export interface ApplyOptions {
+  readonly executor?: Executor;
   readonly failAt?: FailAt;
   /** EBUSY retries of a qdisc change, and the first backoff (doubling). */
   readonly busyRetries?: number;
   readonly busyBackoffMs?: number;
 }
 
-/**
- * A line the tool parses and then rejects without changing anything: the
- * device name is 15 bytes (valid) and tapwire never makes it.
- */
-export const FAULT_DEVICE = 'tw-fault-inject';
+import { FAULT_DEVICE } from './fault.js';
+
+export { FAULT_DEVICE };
 const faultLine = (tool: Tool): Argv => (tool === 'ip' ? ['link', 'set', 'dev', FAULT_DEVICE, 'up'] : ['qdisc', 'add', 'dev', FAULT_DEVICE, 'ingress']);
 
 const isBusy = (e: SysError): boolean => e._tag === 'CommandFailed' && /resource busy|EBUSY/i.test(e.stderr);
@@ -44,7 +52,10 @@ const rollback = async (ns: NetnsHandle, done: readonly { tool: Tool; ops: reado
   return errors;
 };
 
-export const applyPhases =
+export const applyPhases = (ns: NetnsHandle, phases: readonly Phase[], opts: ApplyOptions = {}): TE.TaskEither<NetmodelError, void> =>
+  (opts.executor ?? DEFAULT_EXECUTOR) === 'netlink' ? applyPhasesNetlink(ns, phases, opts) : applyPhasesIproute2(ns, phases, opts);
+
+export const applyPhasesIproute2 =
   (ns: NetnsHandle, phases: readonly Phase[], opts: ApplyOptions = {}): TE.TaskEither<NetmodelError, void> =>
   async () => {
     const done: { tool: Tool; ops: readonly Op[] }[] = [];

@@ -122,7 +122,7 @@ export const attachIn = async (
   const go = checkAbort(signal, `attaching ${[...byLink.keys()].join(' ')}`);
   if (E.isLeft(go)) return go;
   report('apply', `${plans.length} to attach (${plans.map((p) => p.link).join(' ') || 'none'}), ${byLink.size - plans.length} already attached`);
-  const applyOpts: ApplyOptions = { ...(failAt === undefined ? {} : { failAt }), ...(busyRetries === undefined ? {} : { busyRetries }), ...(busyBackoffMs === undefined ? {} : { busyBackoffMs }) };
+  const applyOpts: ApplyOptions = { ...(opts.executor === undefined ? {} : { executor: opts.executor }), ...(failAt === undefined ? {} : { failAt }), ...(busyRetries === undefined ? {} : { busyRetries }), ...(busyBackoffMs === undefined ? {} : { busyBackoffMs }) };
   const applied = await applyPhases(ns, mergePhases(plans), applyOpts)();
   if (E.isLeft(applied)) return applied;
   report('done');

@@ -2,6 +2,8 @@
 // ordered list of phases (one -batch process each), every operation carrying
 // the commands that undo it, so the same value renders, applies and rolls back.
 
+import type { Action } from './action.js';
+
 export const MODELS = ['tcfilter', 'macvtap', 'none'] as const;
 export type Model = (typeof MODELS)[number];
 
@@ -17,6 +19,10 @@ export interface Op {
   readonly undo: readonly Argv[];
   /** tc qdisc changes can hit EBUSY while the device is busy: retry those. */
   readonly retryOnBusy?: boolean;
+  /** What argv does, as data (action.ts): the netlink executor's input; argv is rendered from it. */
+  readonly action: Action;
+  /** What undo does, as data, in the same order. */
+  readonly undoActions: readonly Action[];
 }
 
 export interface Phase {

@@ -3,11 +3,12 @@ import { createHash } from 'node:crypto';
 import * as E from 'fp-ts/lib/Either.js';
 import type { Endpoint, Link, Route } from '@tapwire/endpoints';
 import type { PlanError } from './errors.js';
-import { MAX_ALIAS_BYTES, MTU_RANGE, type Argv, type Model, type Op, type Phase, type Plan } from './model.js';
+import { MAX_ALIAS_BYTES, MTU_RANGE, type Model, type Op, type Phase, type Plan } from './model.js';
 import { defaultTapName, validateQueues, validateTapName } from './names.js';
 import { decodeRecord, encodeRecord, MAC, RECORD_WORD, type AttachRecord } from './record.js';
 import { resolveOwnership, type TapId } from './ownership.js';
-import { addressWords, readdAddressArgv, restorableRoutes, routeWords } from './restore-words.js';
+import { addressWords, addrSpec, readdAddress, readdAddressArgv, restorableRoutes, routeSpec, routeWords } from './restore-words.js';
+import { argvOf, type Action, type LinkSetting } from './action.js';
 
 export { addressWords, readdAddressArgv, restorableRoutes, routeWords };
 
@@ -50,8 +51,11 @@ export const lentMac = (mac: string): string => {
   return bytes.map((b) => b.toString(16).padStart(2, '0')).join(':');
 };
 
-const op = (what: string, argv: Argv, undo: readonly Argv[] = [], retryOnBusy = false): Op =>
-  retryOnBusy ? { what, argv, undo, retryOnBusy } : { what, argv, undo };
+/** An op from what it does; its ip/tc argv (what `plan` prints) is rendered from that. */
+const op = (what: string, action: Action, undoActions: readonly Action[] = [], retryOnBusy = false): Op => {
+  const base = { what, argv: argvOf(action), undo: undoActions.map(argvOf), action, undoActions };
+  return retryOnBusy ? { ...base, retryOnBusy } : base;
+};
 
 const checkKind = (e: Endpoint, model: Model): E.Either<PlanError, void> => {
   const link = e.link.name;
@@ -92,11 +96,6 @@ interface Common {
   readonly group: number | undefined;
 }
 
-const ownership = (owner: number | undefined, group: number | undefined): Argv => [
-  ...(owner === undefined ? [] : ['user', String(owner)]),
-  ...(group === undefined ? [] : ['group', String(group)]),
-];
-
 /**
  * An ingress qdisc on a link with txqueuelen 0 (the veths and macvlans CNI
  * plugins make) makes the kernel set it to 1000; attach records 0 and detach
@@ -107,28 +106,29 @@ export const txqlenToKeep = (link: Link): number | undefined => (link.txqlen ===
 const tcfilterPhases = ({ link, tap, queues, owner, group }: Common, alias: string): readonly Phase[] => {
   const L = link.name;
   const redirect = (from: string, to: string): Op =>
-    op(
-      `redirect everything arriving on ${from} to ${to}`,
-      ['filter', 'add', 'dev', from, 'parent', 'ffff:', 'protocol', 'all', 'u32', 'match', 'u8', '0', '0', 'action', 'mirred', 'egress', 'redirect', 'dev', to],
-      [['filter', 'del', 'dev', from, 'parent', 'ffff:']],
-    );
+    op(`redirect everything arriving on ${from} to ${to}`, { _tag: 'RedirectAdd', dev: from, to }, [{ _tag: 'FilterDel', dev: from }]);
+  const set = (dev: string, s: LinkSetting): Action => ({ _tag: 'LinkSet', dev, set: s });
   return [
     {
       tool: 'ip',
       ops: [
-        op(`create tap ${tap}`, ['tuntap', 'add', 'dev', tap, 'mode', 'tap', 'vnet_hdr', ...(queues > 1 ? ['multi_queue'] : []), ...ownership(owner, group)], [['link', 'del', 'dev', tap]]),
-        op(`record the attachment in ${tap}'s alias`, ['link', 'set', 'dev', tap, 'alias', alias]),
+        op(
+          `create tap ${tap}`,
+          { _tag: 'TapAdd', name: tap, multiQueue: queues > 1, ...(owner === undefined ? {} : { owner }), ...(group === undefined ? {} : { group }) },
+          [{ _tag: 'LinkDel', dev: tap }],
+        ),
+        op(`record the attachment in ${tap}'s alias`, set(tap, { alias })),
         // A no-op now; its undo runs after the tc phase's, once the qdisc that raised it is gone.
-        ...(txqlenToKeep(link) === undefined ? [] : [op(`note ${L}'s txqueuelen 0 (an ingress qdisc raises it)`, ['link', 'set', 'dev', L, 'txqueuelen', '0'], [['link', 'set', 'dev', L, 'txqueuelen', '0']])]),
-        op(`copy ${L}'s MTU to ${tap}`, ['link', 'set', 'dev', tap, 'mtu', String(link.mtu)]),
-        op(`bring ${tap} up`, ['link', 'set', 'dev', tap, 'up']),
+        ...(txqlenToKeep(link) === undefined ? [] : [op(`note ${L}'s txqueuelen 0 (an ingress qdisc raises it)`, set(L, { txqlen: 0 }), [set(L, { txqlen: 0 })])]),
+        op(`copy ${L}'s MTU to ${tap}`, set(tap, { mtu: link.mtu })),
+        op(`bring ${tap} up`, set(tap, { up: true })),
       ],
     },
     {
       tool: 'tc',
       ops: [
-        op(`add an ingress qdisc to ${L}`, ['qdisc', 'add', 'dev', L, 'ingress'], [['qdisc', 'del', 'dev', L, 'ingress']], true),
-        op(`add an ingress qdisc to ${tap}`, ['qdisc', 'add', 'dev', tap, 'ingress'], [['qdisc', 'del', 'dev', tap, 'ingress']], true),
+        op(`add an ingress qdisc to ${L}`, { _tag: 'IngressAdd', dev: L }, [{ _tag: 'IngressDel', dev: L }], true),
+        op(`add an ingress qdisc to ${tap}`, { _tag: 'IngressAdd', dev: tap }, [{ _tag: 'IngressDel', dev: tap }], true),
         redirect(L, tap),
         redirect(tap, L),
       ],
@@ -139,30 +139,32 @@ const tcfilterPhases = ({ link, tap, queues, owner, group }: Common, alias: stri
 const macvtapPhases = ({ link, mac, tap }: Common, alias: string, routes: readonly Route[]): readonly Phase[] => {
   const L = link.name;
   const lent = lentMac(mac);
+  const set = (dev: string, s: LinkSetting): Action => ({ _tag: 'LinkSet', dev, set: s });
   return [
     {
       tool: 'ip',
       ops: [
-        op(`create macvtap ${tap} on ${L}`, ['link', 'add', 'link', L, 'name', tap, 'type', 'macvtap', 'mode', 'bridge'], [['link', 'del', 'dev', tap]]),
-        op(`record the attachment in ${tap}'s alias`, ['link', 'set', 'dev', tap, 'alias', alias]),
-        op(`copy ${L}'s MTU to ${tap}`, ['link', 'set', 'dev', tap, 'mtu', String(link.mtu)]),
-        ...(link.txqlen === undefined ? [] : [op(`copy ${L}'s txqueuelen to ${tap}`, ['link', 'set', 'dev', tap, 'txqueuelen', String(link.txqlen)])]),
+        op(`create macvtap ${tap} on ${L}`, { _tag: 'MacvtapAdd', link: L, name: tap }, [{ _tag: 'LinkDel', dev: tap }]),
+        op(`record the attachment in ${tap}'s alias`, set(tap, { alias })),
+        op(`copy ${L}'s MTU to ${tap}`, set(tap, { mtu: link.mtu })),
+        ...(link.txqlen === undefined ? [] : [op(`copy ${L}'s txqueuelen to ${tap}`, set(tap, { txqlen: link.txqlen }))]),
         // Routes first: they may need the addresses (gateway, src) to be re-added on undo.
         ...routes.map((r) => {
-          const ws = routeWords(r);
-          return op(`remove route ${ws.join(' ')} via ${L}`, ['route', 'del', ...ws, 'dev', L], [['route', 'replace', ...ws, 'dev', L]]);
+          const route = routeSpec(r);
+          return op(`remove route ${routeWords(r).join(' ')} via ${L}`, { _tag: 'RouteDel', dev: L, route }, [{ _tag: 'RouteReplace', dev: L, route }]);
         }),
         // Last address first, so deleting a primary never drops its secondaries with it,
         // and undo (reverse order) re-adds them in the original order.
-        ...[...link.addresses].reverse().map((a) =>
-          op(`remove address ${a.local}/${a.prefixlen} from ${L}`, ['addr', 'del', `${a.local}/${a.prefixlen}`, 'dev', L], [readdAddressArgv(addressWords(a), L)]),
-        ),
-        op(`give ${L} a locally administered MAC`, ['link', 'set', 'dev', L, 'address', lent], [['link', 'set', 'dev', L, 'address', mac]]),
-        op(`give ${tap} ${L}'s MAC`, ['link', 'set', 'dev', tap, 'address', mac]),
+        ...[...link.addresses].reverse().map((a) => {
+          const addr = addrSpec(a);
+          return op(`remove address ${a.local}/${a.prefixlen} from ${L}`, { _tag: 'AddrDel', dev: L, addr }, [readdAddress(addr, L)]);
+        }),
+        op(`give ${L} a locally administered MAC`, set(L, { address: lent }), [set(L, { address: mac })]),
+        op(`give ${tap} ${L}'s MAC`, set(tap, { address: mac })),
         // Undone first when a later endpoint of a merged plan fails: a macvlan
         // endpoint cannot take its MAC back while an up macvtap on the same
         // lower device holds it (EADDRINUSE); a down one is out of the way.
-        op(`bring ${tap} up`, ['link', 'set', 'dev', tap, 'up'], [['link', 'set', 'dev', tap, 'down']]),
+        op(`bring ${tap} up`, set(tap, { up: true }), [set(tap, { up: false })]),
       ],
     },
   ];

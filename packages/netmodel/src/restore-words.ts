@@ -2,13 +2,23 @@
 // model macvtap removes, records in the alias, and detach puts back.
 import type { Address, Route } from '@tapwire/endpoints';
 import type { Argv } from './model.js';
+import { addrWords, routeSpecWords, type Action, type AddrSpec, type RouteSpec } from './action.js';
 
-/** `ip addr add` words re-creating one address (without `dev`). */
-export const addressWords = (a: Address): Argv => [
-  `${a.local}/${a.prefixlen}`,
-  ...(a.broadcast === undefined ? [] : ['broadcast', a.broadcast]),
-  ...(a.scope === 'global' ? [] : ['scope', a.scope]),
-];
+/** An endpoint's address as op data. */
+export const addrSpec = (a: Address): AddrSpec => ({ local: a.local, prefixlen: a.prefixlen, scope: a.scope, ...(a.broadcast === undefined ? {} : { broadcast: a.broadcast }) });
+
+/** An endpoint's route as op data (without its device). */
+export const routeSpec = (r: Route): RouteSpec => ({
+  family: r.family,
+  dst: r.dst,
+  ...(r.type === undefined ? {} : { type: r.type }),
+  ...(r.gateway === undefined ? {} : { gateway: r.gateway }),
+  ...(r.table === undefined ? {} : { table: r.table }),
+  ...(r.protocol === undefined ? {} : { protocol: r.protocol }),
+  ...(r.scope === undefined ? {} : { scope: r.scope }),
+  ...(r.prefsrc === undefined ? {} : { prefsrc: r.prefsrc }),
+  ...(r.metric === undefined ? {} : { metric: r.metric }),
+});
 
 /**
  * Re-adding an address the link already held. IPv6 ones skip duplicate
@@ -16,6 +26,12 @@ export const addressWords = (a: Address): Argv => [
  * while DAD runs the kernel withholds its local route, so the netns would
  * not be as found for a second or two after detach.
  */
+export const readdAddress = (addr: AddrSpec, dev: string): Action => ({ _tag: 'AddrAdd', dev, addr, nodad: addr.local.includes(':') });
+
+/** `ip addr add` words re-creating one address (without `dev`). */
+export const addressWords = (a: Address): Argv => addrWords(addrSpec(a));
+
+/** readdAddress as argv, from record words (detach reads them from the alias). */
 export const readdAddressArgv = (words: Argv, dev: string): Argv => [
   'addr',
   'add',
@@ -30,13 +46,4 @@ export const restorableRoutes = (routes: readonly Route[], link: string): readon
   routes.filter((r) => r.dev === link && r.protocol !== 'kernel' && r.table !== 'local');
 
 /** `ip route replace` words re-creating one route (without `dev`). */
-export const routeWords = (r: Route): Argv => [
-  ...(r.type === undefined || r.type === 'unicast' ? [] : [r.type]),
-  r.dst === 'default' ? (r.family === 'inet6' ? '::/0' : '0.0.0.0/0') : r.dst,
-  ...(r.gateway === undefined ? [] : ['via', r.gateway]),
-  ...(r.table === undefined || r.table === 'main' ? [] : ['table', r.table]),
-  ...(r.protocol === undefined || r.protocol === 'boot' ? [] : ['proto', r.protocol]),
-  ...(r.scope === undefined ? [] : ['scope', r.scope]),
-  ...(r.prefsrc === undefined ? [] : ['src', r.prefsrc]),
-  ...(r.metric === undefined ? [] : ['metric', String(r.metric)]),
-];
+export const routeWords = (r: Route): Argv => routeSpecWords(routeSpec(r));
