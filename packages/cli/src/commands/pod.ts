@@ -21,7 +21,10 @@ export const POD_HELP = `tapwire pod up <name> --nad-dir DIR --networks ANNOTATI
   --cni-path P[:P]     plugin dirs (default $CNI_PATH, else /opt/cni/bin:/usr/lib/cni)
   --state-dir DIR      pods' state (default ${DEFAULT_STATE_ROOT})
   --node-netns NS      run the plugins and the device plugin in NS (default: here)
-  --device-plugin-conf JSON   DP_MACVTAP_CONF (default $DP_MACVTAP_CONF, else [])`;
+  --device-plugin-conf JSON   DP_MACVTAP_CONF (default $DP_MACVTAP_CONF, else [])
+tapwire pod demo [--accel auto|kvm|tcg] [--timeout D] [--json]
+  up, launch and down on examples/kubevirt in throwaway netns; the guest pings
+  over eth0 and the macvtap net1; exit 0 only if both answer.`;
 
 const VERB: Verb = { name: 'pod', help: POD_HELP };
 
@@ -107,5 +110,7 @@ export const podCommand = async (argv: readonly string[], io: Output): Promise<E
   if (sub === 'up') return up(rest, io);
   if (sub === 'status') return status(rest, io);
   if (sub === 'down') return down(rest, io);
-  return E.left(usage(`pod: expected up, status or down\n${POD_HELP}`));
+  // Loaded only when run: it brings in QEMU and the CNI plugins' bundler.
+  if (sub === 'demo') return (await import('./pod-demo.js')).podDemoCommand(rest, io);
+  return E.left(usage(`pod: expected up, status, down or demo\n${POD_HELP}`));
 };
