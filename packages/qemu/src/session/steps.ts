@@ -53,7 +53,13 @@ export const attachStep = async (ns: NetnsHandle, endpoints: readonly Endpoint[]
 };
 
 /** The guest's kernel command line (its network config and ping targets), and what it cannot reproduce. */
-export const guestStep = (scanned: Scanned, nics: readonly NicSpec[], ping: readonly string[]): E.Either<QemuError, { append: string; notes: string[] }> => {
+export const guestStep = (
+  scanned: Scanned,
+  nics: readonly NicSpec[],
+  ping: readonly string[],
+  /** stay: the guest keeps running after TAPWIRE-DONE (a VM driven through its handle). */
+  o: { readonly stay?: boolean } = {},
+): E.Either<QemuError, { append: string; notes: string[] }> => {
   const podNics = nics.flatMap((n) => {
     const link = scanned.endpoints.find((e) => e.link.name === n.link)?.link;
     return link === undefined ? [] : [{ link, mac: n.mac, mtu: n.mtu }];
@@ -61,5 +67,5 @@ export const guestStep = (scanned: Scanned, nics: readonly NicSpec[], ping: read
   const notes: string[] = [];
   const notReplayed = routesNotReplayed(scanned.snapshot, podNics);
   if (notReplayed.length > 0) notes.push(`the guest does not get these routes of the pod: ${notReplayed.join('; ')}`);
-  return E.bimap(fromGuestCmdline, (append: string) => ({ append, notes }))(renderGuestCmdline(guestConfigFor(scanned.snapshot, podNics, ping)));
+  return E.bimap(fromGuestCmdline, (append: string) => ({ append, notes }))(renderGuestCmdline({ ...guestConfigFor(scanned.snapshot, podNics, ping), ...(o.stay === true ? { stay: true } : {}) }));
 };

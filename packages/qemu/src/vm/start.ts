@@ -109,8 +109,12 @@ export const startVm =
       (r) => ({ exitCode: r.exitCode, signal: r.signal, stderr, stoppedBy, ms: Date.now() - start }),
       () => ({ exitCode: undefined, signal: undefined, stderr, stoppedBy, ms: Date.now() - start }),
     );
+    /** Moves QMP events not yet passed on into the event feed (set once QMP is up). */
+    let drainQmp = (): void => undefined;
     void exited.then((exit) => {
       gone.abort('QEMU exited');
+      // The events QEMU sent on its way out (SHUTDOWN) come before the exit.
+      drainQmp();
       eventFeed.push({ kind: 'exit', exit });
       eventFeed.end();
       consoleFeed.end();
@@ -135,13 +139,14 @@ export const startVm =
     }
     const qmp = ready.right.qmp;
     let seenEvents = 0;
-    const poll = setInterval(() => {
+    drainQmp = () => {
       const all = qmp.events();
       for (; seenEvents < all.length; seenEvents++) {
         const event = all[seenEvents];
         if (event !== undefined) eventFeed.push({ kind: 'qmp', event });
       }
-    }, EVENT_POLL_MS);
+    };
+    const poll = setInterval(drainQmp, EVENT_POLL_MS);
     void exited.then(() => {
       clearInterval(poll);
       qmp.close();
