@@ -210,7 +210,10 @@ const demo = async (x: Run): Promise<E.Either<CliError, void>> => {
 
   const [gateway, peer] = r.pings;
   x.say(`\nbooting the guest on eth0 (tap) and net1 (macvtap); it pings ${gateway} over eth0 and ${peer} over net1:`);
-  const launched = await launchPod(podNs.right, { ...x.launch, ping: r.pings, onStage: x.onStage, signal: x.signal })();
+  // Spread, not named: launchPod takes `signal` since qemu's reshape (it stops the VM
+  // at once); a launchPod from before ignores it and stops the VM on SIGINT itself.
+  const abort = { signal: x.signal };
+  const launched = await launchPod(podNs.right, { ...x.launch, ping: r.pings, onStage: x.onStage, ...abort })();
   if (E.isLeft(launched)) return x.signal.aborted ? INTERRUPTED : failed(describeLaunchError(launched.left));
   x.report['launch'] = launchReport(launched.right);
   const pings = launched.right.guest?.pings ?? [];

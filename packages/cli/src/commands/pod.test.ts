@@ -2,9 +2,11 @@
 // primary network (bridge + host-local, tc-redirect-tap's tap) and a macvtap
 // secondary network from the macvtap-cni `dataplane` NAD, its device
 // allocated by the device plugin; the TCG guest pings both networks' peers,
-// then `tapwire pod down` leaves nothing. Everything "node" lives in a
-// throwaway netns (bridge, lower device, veth host ends), never the host's.
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+// then `tapwire pod down` leaves nothing. The verbs one by one, through the
+// executable, on the rig `tapwire pod demo` runs them on: the example NADs
+// and a throwaway node netns (bridge, lower device, veth host ends), never
+// the host's. (pod-demo.test.ts runs the demo itself.)
+import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -12,71 +14,37 @@ import test from 'ava';
 import { execa } from 'execa';
 import { installPlugins } from '@tapwire/cni';
 import * as E from 'fp-ts/lib/Either.js';
-import { makeNetns, requireCommand, requireRoot, sh, uniqueName } from '@tapwire/testkit';
+import { requireCommand, requireRoot, sh } from '@tapwire/testkit';
 import { captureOutput } from '../capture.js';
 import { describeCliError, exitCodeOf } from '../cli-error.js';
+import { makePodDemoRig } from './pod-demo.js';
 import { podCommand } from './pod.js';
 
 const TAPWIRE = fileURLToPath(new URL('../../bin/tapwire.js', import.meta.url));
 
-const DATAPLANE_NAD = `kind: NetworkAttachmentDefinition
-apiVersion: k8s.cni.cncf.io/v1
-metadata:
-  name: dataplane
-  annotations:
-    k8s.v1.cni.cncf.io/resourceName: macvtap.network.kubevirt.io/dataplane
-spec:
-  config: '{
-      "cniVersion": "0.3.1",
-      "name": "dataplane",
-      "type": "macvtap",
-      "mtu": 1500,
-      "ipam": { "type": "static" }
-    }'
-`;
-
 test('tapwire pod up (default bridge -> tc-redirect-tap, macvtap dataplane via the device plugin), launch pings over both, pod down leaves nothing', async (t) => {
   if (!requireRoot(t) || !requireCommand(t, 'nsenter') || !requireCommand(t, 'qemu-system-x86_64') || !requireCommand(t, '/usr/lib/cni/bridge')) return;
   t.timeout(480_000);
-  const dir = mkdtempSync(join(tmpdir(), 'twpodcli-'));
-  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
-  const [bin, nads, pods, ipam] = ['bin', 'nads', 'pods', 'ipam'].map((d) => join(dir, d)) as [string, string, string, string];
-  for (const d of [nads, ipam]) mkdirSync(d);
-  await installPlugins(bin);
-  const node = await makeNetns(t, 'twnode');
-  await sh(['ip', '-n', node.name, 'link', 'add', 'lowr', 'type', 'veth', 'peer', 'name', 'peer']);
-  await sh(['ip', '-n', node.name, 'addr', 'add', '10.77.0.1/24', 'dev', 'peer']);
-  for (const l of ['lowr', 'peer']) await sh(['ip', '-n', node.name, 'link', 'set', l, 'up']);
-  const bridge = uniqueName('twbr');
-  const defaultConf = join(dir, 'default.conflist');
-  writeFileSync(
-    defaultConf,
-    JSON.stringify({
-      cniVersion: '1.0.0',
-      name: 'podnet',
-      plugins: [
-        { type: 'bridge', bridge, isGateway: true, ipam: { type: 'host-local', dataDir: ipam, ranges: [[{ subnet: '10.235.0.0/24', gateway: '10.235.0.1' }]] } },
-        { type: 'tc-redirect-tap' },
-      ],
-    }),
-  );
-  writeFileSync(join(nads, 'dataplane.yaml'), DATAPLANE_NAD);
-  const name = uniqueName('twvm');
+  const made = await makePodDemoRig();
+  if (E.isLeft(made)) return t.fail(made.left);
+  const rig = made.right;
+  const { pod: name, stateDir: pods } = rig;
   t.teardown(async () => {
     await execa(process.execPath, [TAPWIRE, 'pod', 'down', name, '--state-dir', pods], { reject: false });
-    await execa('ip', ['netns', 'del', name], { reject: false });
+    await rig.remove();
   });
-  const tapwire = (args: readonly string[], timeout = 120_000) => execa(process.execPath, [TAPWIRE, ...args], { reject: false, timeout, env: { CNI_PATH: `${bin}:/usr/lib/cni` } });
+  await installPlugins(rig.cniPath[0] ?? '');
+  const tapwire = (args: readonly string[], timeout = 120_000) => execa(process.execPath, [TAPWIRE, ...args], { reject: false, timeout, env: { CNI_PATH: rig.cniPath.join(':') } });
 
   let started = Date.now();
   const up = await tapwire([
     'pod', 'up', name,
-    '--nad-dir', nads,
-    '--networks', '[{"name":"dataplane","mac":"02:23:45:67:89:01","ips":["10.77.0.2/24"]}]',
-    '--default', defaultConf,
+    '--nad-dir', rig.nadDir,
+    '--networks', rig.networks,
+    '--default', rig.defaultConf,
     '--state-dir', pods,
-    '--node-netns', node.path,
-    '--device-plugin-conf', '[{"name":"dataplane","lowerDevice":"lowr","capacity":4}]',
+    '--node-netns', rig.nodeNetns,
+    '--device-plugin-conf', rig.devicePluginConf,
     '--json',
   ]);
   t.log(`tapwire pod up took ${Date.now() - started} ms`);
@@ -85,27 +53,28 @@ test('tapwire pod up (default bridge -> tc-redirect-tap, macvtap dataplane via t
   t.is(report.netns, `/var/run/netns/${name}`);
   t.like(report['network-status'], [
     { name: 'podnet', interface: 'eth0', default: true },
-    { name: 'default/dataplane', interface: 'net1', ips: ['10.77.0.2'], mac: '02:23:45:67:89:01' },
+    { name: 'default/dataplane', interface: 'net1', ips: ['192.0.2.10'], mac: '02:23:45:67:89:01' },
   ]);
   const status = await tapwire(['pod', 'status', name, '--state-dir', pods, '--json']);
   t.deepEqual(JSON.parse(status.stdout), report['network-status']);
 
   started = Date.now();
-  const launch = await tapwire(['launch', name, '--accel', 'tcg', '--ping', '10.235.0.1', '--ping', '10.77.0.1', '--timeout', '300s', '--json'], 400_000);
+  const [gateway, peer] = rig.pings;
+  const launch = await tapwire(['launch', name, '--accel', 'tcg', '--ping', gateway, '--ping', peer, '--timeout', '300s', '--json'], 400_000);
   t.log(`tapwire launch (TCG boot + 2 pings) took ${Date.now() - started} ms`);
   t.is(launch.exitCode, 0, `${String(launch.stderr).slice(-3000)}\n${String(launch.stdout).slice(0, 3000)}`);
   const booted = JSON.parse(String(launch.stdout)) as { ok: boolean; attachments: { link: string; device?: string; guestMac?: string; existing?: boolean }[]; guest: { pings: { addr: string; _tag: string }[] } | null };
   t.true(booted.ok);
-  t.deepEqual(booted.guest?.pings.map((p) => [p.addr, p._tag]), [['10.235.0.1', 'PingOk'], ['10.77.0.1', 'PingOk']]);
+  t.deepEqual(booted.guest?.pings.map((p) => [p.addr, p._tag]), [[gateway, 'PingOk'], [peer, 'PingOk']]);
   t.log(JSON.stringify(booted.attachments));
 
   const down = await tapwire(['pod', 'down', name, '--state-dir', pods]);
   t.is(down.exitCode, 0, down.stderr);
   t.false((await sh(['ip', 'netns', 'list'])).split('\n').some((l) => l.split(' ')[0] === name));
   t.false(existsSync(join(pods, name)));
-  t.deepEqual(readdirSync(ipam, { recursive: true, encoding: 'utf8' }).filter((f) => /\d+\.\d+\.\d+\.\d+$/.test(f)), []);
-  const nodeLinks = JSON.parse(await sh(['ip', '-n', node.name, '-j', '-d', 'link', 'show'])) as { ifname: string; linkinfo?: { info_kind?: string } }[];
-  t.deepEqual(nodeLinks.filter((l) => ['veth', 'macvtap'].includes(l.linkinfo?.info_kind ?? '') && l.ifname !== 'lowr' && l.ifname !== 'peer').map((l) => l.ifname), []);
+  t.deepEqual(readdirSync(join(rig.dir, 'ipam'), { recursive: true, encoding: 'utf8' }).filter((f) => /\d+\.\d+\.\d+\.\d+$/.test(f)), []);
+  const nodeLinks = JSON.parse(await sh(['ip', '-n', rig.nodeNetns, '-j', '-d', 'link', 'show'])) as { ifname: string; linkinfo?: { info_kind?: string } }[];
+  t.deepEqual(nodeLinks.filter((l) => ['veth', 'macvtap'].includes(l.linkinfo?.info_kind ?? '') && !['dp0', 'dp0peer'].includes(l.ifname)).map((l) => l.ifname), []);
 });
 
 test('pod: bad command lines and unknown pods are exit 2 / 1 with the reason, before anything is made', async (t) => {
@@ -115,7 +84,7 @@ test('pod: bad command lines and unknown pods are exit 2 / 1 with the reason, be
     const r = await podCommand(argv, captureOutput());
     return E.isRight(r) ? [0, ''] : [exitCodeOf(r.left), describeCliError(r.left).split('\n')[0] ?? ''];
   };
-  t.deepEqual(await run([]), [2, 'pod: expected up, status or down']);
+  t.deepEqual(await run([]), [2, 'pod: expected up, status, down or demo']);
   t.deepEqual(await run(['up']), [2, 'pod: expected exactly one pod name']);
   t.deepEqual(await run(['up', 'vm1', '--networks', 'a']), [2, 'pod: up needs --nad-dir DIR']);
   t.deepEqual(await run(['up', 'vm1', '--nad-dir', dir, '--networks', 'a/b/c', '--state-dir', dir]), [
