@@ -1,0 +1,154 @@
+// The KubeVirt-style loop for real: a pod netns wired to a peer, a private
+// libvirtd in it, a TCG guest defined from the NicSpecs pings the peer, and
+// afterwards the pod netns is exactly as it was and the host has no daemon,
+// QEMU, cgroup dir or work dir of ours left. Several guests boot one after
+// another, so this file runs alone (exclusive).
+import { readdirSync, readlinkSync, statSync } from 'node:fs';
+import test, { type ExecutionContext } from 'ava';
+import * as E from 'fp-ts/lib/Either.js';
+import { attachAll, detach, netnsState, type Attachment, type Model } from '@tapwire/netmodel';
+import { buildGuestImage, type GuestImage } from '@tapwire/qemu';
+import { resolveNetns, type NetnsHandle } from '@tapwire/sys';
+import { scan } from '@tapwire/endpoints';
+import { makeNetns, requireCommand, requireRoot, sh } from '@tapwire/testkit';
+import { describeLibvirtError } from './errors.js';
+import { launchViaLibvirt, type LibvirtLaunchOptions } from './launch.js';
+
+let image: GuestImage | undefined;
+const guestImage = async (): Promise<GuestImage> => {
+  if (image !== undefined) return image;
+  const r = await buildGuestImage()();
+  if (E.isLeft(r)) throw new Error(`guest image: ${JSON.stringify(r.left)}`);
+  image = r.right;
+  return image;
+};
+
+const gate = (t: ExecutionContext): boolean =>
+  requireRoot(t) && requireCommand(t, 'libvirtd') && requireCommand(t, 'virsh') && requireCommand(t, 'qemu-system-x86_64');
+
+const handle = (name: string): NetnsHandle => {
+  const h = resolveNetns(name);
+  if (E.isLeft(h)) throw new Error(JSON.stringify(h.left));
+  return h.right;
+};
+
+/** IPv6 link-local settles a moment after carrier: snapshot only after it. */
+const settled = async (netns: string, link: string): Promise<void> => {
+  for (let i = 0; i < 100; i++) {
+    const out = await sh(['ip', '-n', netns, '-6', 'addr', 'show', 'dev', link, 'scope', 'link']);
+    if (out.includes('fe80') && !out.includes('tentative')) return;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+};
+
+/** A pod with `links` veths (eth0, eth1, ...), each to a peer netns at 10.9<i>.0.1. */
+const vethPod = async (t: ExecutionContext, links = 1): Promise<{ pod: NetnsHandle; peers: string[] }> => {
+  const pod = await makeNetns(t, 'twlv');
+  const peers: string[] = [];
+  for (let i = 0; i < links; i++) {
+    const peer = await makeNetns(t, 'twlw');
+    await sh(['ip', '-n', pod.name, '-batch', '-'], [`link add eth${i} type veth peer name p0 netns ${peer.name}`, `addr add 10.9${i}.0.2/24 dev eth${i}`, `link set eth${i} up`].join('\n') + '\n');
+    await sh(['ip', '-n', peer.name, '-batch', '-'], `addr add 10.9${i}.0.1/24 dev p0\nlink set p0 up\n`);
+    await settled(pod.name, `eth${i}`);
+    peers.push(`10.9${i}.0.1`);
+  }
+  return { pod: handle(pod.name), peers };
+};
+
+/** What a launch could leave on the host: daemons, processes in the pod netns, cgroup dirs, work dirs. */
+const hostTraces = (pod: NetnsHandle) => {
+  const podNet = `net:[${statSync(pod.path).ino}]`;
+  const inPod = readdirSync('/proc').filter((p) => {
+    if (!/^\d+$/.test(p)) return false;
+    try {
+      return readlinkSync(`/proc/${p}/ns/net`) === podNet;
+    } catch {
+      return false;
+    }
+  });
+  const cgroups = readdirSync('/sys/fs/cgroup').flatMap((c) => {
+    try {
+      return readdirSync(`/sys/fs/cgroup/${c}`).filter((d) => d.startsWith('machine')).map((d) => `${c}/${d}`);
+    } catch {
+      return [];
+    }
+  });
+  const workDirs = readdirSync('/tmp').filter((d) => d.startsWith('tapwire-libvirt-'));
+  return { inPod, cgroups, workDirs };
+};
+
+const launch = async (t: ExecutionContext, pod: NetnsHandle, peers: readonly string[], o: Partial<LibvirtLaunchOptions>) => {
+  const before = await netnsState(pod)();
+  const traces = hostTraces(pod);
+  const r = await launchViaLibvirt(pod, { model: 'tcfilter', queues: 1, ping: peers, timeoutMs: 240_000, dryRun: false, image: await guestImage(), ...o })();
+  t.deepEqual(await netnsState(pod)(), before, 'the pod netns is exactly as it was');
+  t.deepEqual(hostTraces(pod), traces, 'no daemon, QEMU, cgroup dir or work dir left');
+  if (E.isLeft(r)) {
+    t.fail(describeLibvirtError(r.left));
+    return undefined;
+  }
+  t.true(r.right.ok, JSON.stringify(r.right.guest));
+  t.is(r.right.guest?.pings.filter((p) => p._tag === 'PingOk').length, peers.length);
+  t.log(JSON.stringify(r.right.timings));
+  return r.right;
+};
+
+const oneNic = (model: Model, queues: number) => async (t: ExecutionContext) => {
+  if (!gate(t)) return;
+  const { pod, peers } = await vethPod(t);
+  const r = await launch(t, pod, peers, { model, queues });
+  if (r === undefined) return;
+  const nic = r.nics[0];
+  t.is(nic?.backend.kind, model === 'macvtap' ? 'macvtap' : 'tap');
+  t.is(nic?.queues, queues);
+  t.is(r.guest?.queues['eth0'], queues, 'the guest enabled every queue pair');
+  t.regex(r.xml, new RegExp(`<target dev='${nic?.backend.kind === 'tap' || nic?.backend.kind === 'macvtap' ? nic.backend.device : '?'}' managed='no'/>`));
+};
+
+test.serial('tcfilter tap, 1 queue: the guest pings the peer through libvirt', oneNic('tcfilter', 1));
+test.serial('tcfilter tap, 2 queues (multi_queue tap, 2 vCPUs)', oneNic('tcfilter', 2));
+test.serial('macvtap, 1 queue', oneNic('macvtap', 1));
+test.serial('macvtap, 2 queues', oneNic('macvtap', 2));
+
+test.serial('two NICs: the guest pings both peers', async (t) => {
+  if (!gate(t)) return;
+  const { pod, peers } = await vethPod(t, 2);
+  const r = await launch(t, pod, peers, { model: 'tcfilter', queues: 1 });
+  t.is(r?.nics.length, 2);
+});
+
+test.serial("a macvtap whose ifindex is another netns's /dev/tap<ifindex>: the daemon opens the pod's own", async (t) => {
+  if (!gate(t)) return;
+  // Another netns takes ifindexes 3..6 with macvtaps first: devtmpfs keeps its /dev/tap3..6.
+  const other = await makeNetns(t, 'twlx');
+  await sh(['ip', '-n', other.name, '-batch', '-'], ['link add v0 index 2 type veth peer name v1 index 7', ...[3, 4, 5, 6].map((i) => `link add link v0 name m${i} index ${i} type macvtap mode bridge`)].join('\n') + '\n');
+  const { pod, peers } = await vethPod(t);
+  const r = await launch(t, pod, peers, { model: 'macvtap', queues: 1 });
+  const b = r?.nics[0]?.backend;
+  if (b?.kind !== 'macvtap') return t.fail('no macvtap NIC');
+  t.true(b.ifindex >= 3 && b.ifindex <= 6, `pod macvtap ifindex ${b.ifindex} collides with the other netns's`);
+  const hostNode = statSync(`/dev/tap${b.ifindex}`).rdev;
+  const otherDev = (await sh(['ip', 'netns', 'exec', other.name, 'cat', `/sys/class/net/m${b.ifindex}/tap${b.ifindex}/dev`])).trim();
+  t.is(`${Math.floor(hostNode / 256) & 0xfff}:${(hostNode & 0xff) | ((hostNode >> 12) & 0xfff00)}`, otherDev, "the host's node is the other netns's");
+});
+
+test.serial('dry run on a pod already attached (macvtap): the XML of its attachment, nothing changed', async (t) => {
+  if (!gate(t)) return;
+  const { pod, peers } = await vethPod(t);
+  const snap = await scan(pod)();
+  if (E.isLeft(snap)) return t.fail(JSON.stringify(snap.left));
+  const { classify } = await import('@tapwire/endpoints');
+  const attached = await attachAll(pod, classify(snap.right), 'macvtap', { queues: 2 })();
+  if (E.isLeft(attached)) return t.fail(JSON.stringify(attached.left));
+  t.teardown(async () => {
+    for (const a of attached.right as readonly Attachment[]) await detach(pod, a)();
+  });
+  const before = await netnsState(pod)();
+  const r = await launchViaLibvirt(pod, { model: 'macvtap', queues: 2, ping: peers, timeoutMs: 1_000, dryRun: true })();
+  t.deepEqual(await netnsState(pod)(), before);
+  if (E.isLeft(r)) return t.fail(describeLibvirtError(r.left));
+  const a = attached.right[0];
+  t.regex(r.right.xml, new RegExp(`<target dev='${a?.tapName ?? '?'}' managed='no'/>\\s*<driver queues='2'/>`));
+  t.regex(r.right.xml, new RegExp(`<mac address='${a?.guestMac ?? '?'}'/>`));
+  t.regex(r.right.xml, /tapwire\.ping=10\.90\.0\.1/);
+});
