@@ -1,0 +1,104 @@
+// Test support: a Podman of the test's own and a local base image, so an
+// image build needs no registry and touches neither /etc nor the default store.
+// The private config is the minimum of packages/cli/src/podman/testing.ts
+// (copied, not imported: test helpers are not exported across packages):
+// containers.conf with runc, cgroupfs, file events/locks and low ulimits;
+// storage.conf with vfs under the temp dir. No CNI networks: containers here
+// run in a netns given by path (--network ns:PATH).
+// Known side effect, as there: `podman import` as root records blob digests
+// in /var/lib/containers/cache (no setting for its place in Podman 4.3).
+import { copyFileSync, mkdirSync, readdirSync, rmSync, symlinkSync, writeFileSync, chmodSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import type { ExecutionContext } from 'ava';
+import { sh } from '@tapwire/testkit';
+
+export interface PrivatePodman {
+  readonly dir: string;
+  /** Runs podman with the private config; throws (with its stderr) on failure. */
+  readonly podman: (args: readonly string[]) => Promise<string>;
+}
+
+const toml = (v: string | readonly string[]): string => (typeof v === 'string' ? JSON.stringify(v) : `[${v.map((s) => JSON.stringify(s)).join(', ')}]`);
+
+const containersConf = (dir: string): string =>
+  [
+    '[containers]',
+    // runc cannot raise a limit without CAP_SYS_RESOURCE (missing here), so Podman's defaults fail.
+    `default_ulimits = ${toml(['nofile=1024:1024', 'nproc=1024:1024'])}`,
+    '[network]',
+    'network_backend = "cni"',
+    `network_config_dir = ${toml(join(dir, 'net.d'))}`,
+    '[engine]',
+    'runtime = "runc"',
+    'cgroup_manager = "cgroupfs"',
+    'events_logger = "file"',
+    `events_logfile_path = ${toml(join(dir, 'events.log'))}`,
+    `tmp_dir = ${toml(join(dir, 'tmp'))}`,
+    'lock_type = "file"',
+    '',
+  ].join('\n');
+
+const storageConf = (dir: string): string =>
+  ['[storage]', 'driver = "vfs"', `graphroot = ${toml(join(dir, 'root'))}`, `runroot = ${toml(join(dir, 'runroot'))}`, ''].join('\n');
+
+/**
+ * A Podman whose every container and image is removed on teardown, then its
+ * storage and config (under dir, a directory the caller's teardown removes too).
+ */
+export const privatePodman = (t: ExecutionContext, dir: string): PrivatePodman => {
+  for (const sub of ['net.d', 'tmp']) mkdirSync(join(dir, sub), { recursive: true });
+  writeFileSync(join(dir, 'containers.conf'), containersConf(dir));
+  writeFileSync(join(dir, 'storage.conf'), storageConf(dir));
+  // env(1) sets the two variables for podman alone: argv, no shell.
+  const podman = (args: readonly string[]): Promise<string> =>
+    sh(['env', `CONTAINERS_CONF=${join(dir, 'containers.conf')}`, `CONTAINERS_STORAGE_CONF=${join(dir, 'storage.conf')}`, 'podman', ...args]);
+  t.teardown(async () => {
+    for (const args of [['rm', '--all', '--force', '--time', '0'], ['rmi', '--all', '--force']]) {
+      await podman(args).catch((e: unknown) => t.log(`teardown: podman ${args.join(' ')}: ${(e as Error).message}`));
+    }
+    rmSync(dir, { recursive: true, force: true });
+  });
+  return { dir, podman };
+};
+
+/** The shared libraries ldd lists for a file (absolute paths, the loader included). */
+const librariesOf = async (file: string): Promise<readonly string[]> =>
+  (await sh(['ldd', file])).split('\n').flatMap((line) => {
+    const m = /(?:=>\s*)?(\/\S+)\s+\(0x/.exec(line);
+    return m?.[1] === undefined ? [] : [m[1]];
+  });
+
+const copyAt = (rootfs: string, path: string): void => {
+  mkdirSync(join(rootfs, dirname(path)), { recursive: true });
+  copyFileSync(path, join(rootfs, path)); // follows symlinks: the library itself under the name ldd gave
+};
+
+export const BUSYBOX = '/bin/busybox';
+const APPLETS = ['sh', 'cp', 'mv', 'rm', 'chmod', 'ls', 'cat', 'mkdir', 'sleep', 'env'];
+
+/**
+ * Imports a base playing the Debian-slim Node image: the given executables
+ * (node, ip, nsenter) and every library ldd lists for them and for `alsoLibsOf`
+ * (native modules the image will add), busybox-static for sh and coreutils, /tmp.
+ */
+export const importBase = async (p: PrivatePodman, tag: string, executables: readonly string[], alsoLibsOf: readonly string[]): Promise<void> => {
+  const rootfs = join(p.dir, 'base-rootfs');
+  mkdirSync(join(rootfs, 'tmp'), { recursive: true });
+  chmodSync(join(rootfs, 'tmp'), 0o1777);
+  const libs = new Set<string>();
+  for (const f of [...executables, ...alsoLibsOf]) for (const l of await librariesOf(f)) libs.add(l);
+  for (const f of [...executables, ...libs]) copyAt(rootfs, f);
+  copyAt(rootfs, BUSYBOX);
+  for (const a of APPLETS) symlinkSync('busybox', join(rootfs, 'bin', a));
+  mkdirSync(join(rootfs, 'usr', 'bin'), { recursive: true });
+  symlinkSync('/bin/busybox', join(rootfs, 'usr', 'bin', 'env'));
+  const tar = join(p.dir, 'base-rootfs.tar');
+  await sh(['tar', '-C', rootfs, '-cf', tar, '.']);
+  rmSync(rootfs, { recursive: true, force: true });
+  await p.podman(['import', '--change', 'ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin', tar, tag]);
+  rmSync(tar, { force: true });
+};
+
+/** Every file under dir whose name ends with suffix. */
+export const filesEndingWith = (dir: string, suffix: string): readonly string[] =>
+  readdirSync(dir, { withFileTypes: true, recursive: true }).filter((e) => e.isFile() && e.name.endsWith(suffix)).map((e) => join(e.parentPath, e.name));
