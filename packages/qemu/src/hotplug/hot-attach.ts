@@ -154,7 +154,7 @@ export const hotAttachWith =
     const mac = nic.mac.toLowerCase();
     const config = guestConfigFor(snapshot, [{ link: endpoint.link, mac, mtu: attachment?.mtu ?? endpoint.link.mtu }], o.ping ?? []);
     const guest = faults.failGuest === true
-      ? E.left<GuestControlError, readonly GuestEvent[]>({ _tag: 'ControlTimeout', waitingFor: 'the guest (fault injected)', ms: 0 })
+      ? E.left<GuestControlError, readonly GuestEvent[]>({ _tag: 'ControlTimeout', waitingFor: 'TAPWIRE-APPLIED (fault injected in place of the guest)', ms: 0 })
       : await vm.control.apply(config, `plug-${o.nicId}`, o.guestTimeoutMs ?? DEFAULT_GUEST_MS);
     const state = E.isRight(guest) ? guest.right.find((e) => e._tag === 'NicState' && e.mac === mac) : undefined;
     const failure: HotAttachError | undefined = E.isLeft(guest)

@@ -36,7 +36,7 @@ export interface PluggedNic {
   readonly device: string;
   /** The root port it sits behind. */
   readonly port: string;
-  /** Names QEMU holds our fds under (closefd). */
+  /** Names QEMU still holds our fds under (closefd): none once netdev_add took them, kept for older states. */
   readonly fdNames: readonly string[];
   readonly chardev: string | undefined;
   /** Where the guest sees it, e.g. 0000:01:00.0 (undefined when QEMU did not say). */
@@ -181,6 +181,11 @@ export const plugNicWith =
       }
       const netdev = await step('netdev_add', () => qmp.execute('netdev_add', netdevArgs(nic), { timeoutMs }), { command: 'netdev_del', args: { id: nic.id } });
       if (netdev !== undefined) return E.left(netdev);
+      // netdev_add took the named fds out of the monitor (monitor_get_fd removes
+      // them): the netdev owns them now and netdev_del closes them, so closefd
+      // no longer applies to them, neither in a rollback nor in an unplug.
+      undo.splice(0, undo.length, ...undo.filter((u) => u.command !== 'closefd'));
+      fdNames.splice(0);
       // device_add is the last step: nothing after it can fail, so its inverse
       // (device_del, which needs the guest) is never run by a rollback.
       const device = await step('device_add', () => qmp.execute('device_add', deviceArgs(nic, port, o.accel), { timeoutMs }), { command: 'device_del', args: { id: deviceIdOf(nic.id) } });
