@@ -24,7 +24,7 @@ export const bundlePlugins = async (outDir: string, plugins: readonly PluginName
   const reports: BundleReport[] = [];
   for (const plugin of plugins) {
     const b = await bundleExecutable({ entry: { file: join(ENTRY_DIR, `${plugin}.js`) }, outfile: join(outDir, plugin), title: `tapwire CNI plugin ${plugin}` });
-    reports.push({ plugin, ...b });
+    reports.push({ plugin, file: b.file, bytes: b.bytes });
   }
   return reports;
 };

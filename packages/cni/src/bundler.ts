@@ -7,9 +7,9 @@
 //   shims/execa.js, except for the importers that use more of it (a VM spawn);
 // - koffi, the one native module, is required from this checkout on first use.
 // esbuild is loaded only when a bundle is built.
-import { chmodSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { dirname, join, relative } from 'node:path';
+import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
@@ -34,6 +34,8 @@ export interface BundleOptions {
 export interface Bundled {
   readonly file: string;
   readonly bytes: number;
+  /** Absolute paths of the bundled files outside node_modules (what a rebuild of ours would change). */
+  readonly ownInputs: readonly string[];
 }
 
 /** Where koffi resolves for @tapwire/sys in this checkout (undefined when it is not installed). */
@@ -123,6 +125,8 @@ export const bundleExecutable = async (o: BundleOptions): Promise<Bundled> => {
     banner: { js: banner(o.title) },
     logLevel: 'silent',
     outfile: o.outfile,
+    metafile: true,
+    absWorkingDir: process.cwd(),
     plugins,
   });
   const out = r.outputFiles[0];
@@ -130,5 +134,9 @@ export const bundleExecutable = async (o: BundleOptions): Promise<Bundled> => {
   mkdirSync(dirname(o.outfile), { recursive: true });
   writeFileSync(o.outfile, out.contents, { mode: 0o755 });
   chmodSync(o.outfile, 0o755);
-  return { file: o.outfile, bytes: out.contents.byteLength };
+  const ownInputs = Object.keys(r.metafile.inputs)
+    .filter((p) => !p.includes('node_modules/') && !p.includes(':'))
+    .map((p) => resolve(process.cwd(), p))
+    .filter((p) => existsSync(p));
+  return { file: o.outfile, bytes: out.contents.byteLength, ownInputs };
 };
