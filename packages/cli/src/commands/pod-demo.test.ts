@@ -41,7 +41,7 @@ interface Report {
   lockFiles: string[];
   networkStatus: { name: string; interface: string; ips?: string[]; mac?: string; default?: boolean }[];
   pings: { interface: string; addr: string; ok: boolean }[];
-  launch: { argv: string[]; guest: { pings: { addr: string; _tag: string }[] } };
+  launch?: { argv: string[]; guest: { pings: { addr: string; _tag: string }[] } };
   stages: { stage: string; status: string }[];
 }
 
@@ -61,7 +61,7 @@ test.serial('tapwire pod demo: pod up on the kubevirt examples, the guest pings 
     { interface: 'eth0', addr: '10.250.0.1', ok: true },
     { interface: 'net1', addr: '192.0.2.1', ok: true },
   ]);
-  t.deepEqual(r.launch.guest.pings.map((p) => [p.addr, p._tag]), [['10.250.0.1', 'PingOk'], ['192.0.2.1', 'PingOk']]);
+  t.deepEqual(r.launch?.guest.pings.map((p) => [p.addr, p._tag]), [['10.250.0.1', 'PingOk'], ['192.0.2.1', 'PingOk']]);
   t.like(r.networkStatus, [
     { name: 'podnet', interface: 'eth0', default: true },
     { name: 'default/dataplane', interface: 'net1', ips: ['192.0.2.10'], mac: '02:23:45:67:89:01' },
@@ -72,19 +72,39 @@ test.serial('tapwire pod demo: pod up on the kubevirt examples, the guest pings 
   t.true(['scan', 'boot', 'ping'].every((s) => names.includes(s)), names.join(' '));
   t.true(r.stages.every((s) => s.status === 'ok'), JSON.stringify(r.stages));
 
-  // Nothing left.
+  await nothingLeft(t, r, netnsBefore, linksBefore);
+});
+
+/** What a run made, by its --json report, is all gone; the host netns's links are as before. */
+const nothingLeft = async (t: ExecutionContext, r: Report, netnsBefore: readonly string[], linksBefore: readonly string[]) => {
   const netnsAfter = await netnsNames();
   t.false(netnsAfter.includes(r.pod) || netnsAfter.includes(r.nodeNetns), netnsAfter.join(' '));
   t.deepEqual(netnsAfter.filter((n) => !netnsBefore.includes(n) && /^(tw-node-|twdemo-)/.test(n)), []);
   t.deepEqual((await hostLinks()).filter((l) => !linksBefore.includes(l)), [], "the host netns's links are as they were");
   t.is(r.lockFiles.length, 2);
-  t.deepEqual(r.lockFiles.filter((f) => existsSync(f)), []);
+  t.deepEqual(r.lockFiles.filter((f) => existsSync(f)), [], 'no lock file left');
   t.false(existsSync(r.dir), r.dir);
+  if (r.launch === undefined) return;
   const qmp = r.launch.argv.find((a) => a.includes('qmp.sock')) ?? '';
   const workDir = /(\/[^,]*tapwire-vm-[^/,]+)\//.exec(qmp)?.[1];
   t.truthy(workDir, qmp);
   t.false(existsSync(workDir ?? '/nonexistent'), "launch's work dir is gone");
   t.deepEqual(await qemuPids({ text: workDir ?? r.dir }), [], 'no QEMU left');
+};
+
+test.serial('tapwire pod demo: a failure (the guest times out) still tears everything down, exit 1', async (t) => {
+  if (!prereqs(t)) return;
+  t.timeout(300_000);
+  const [netnsBefore, linksBefore] = [await netnsNames(), await hostLinks()];
+  const io = captureOutput();
+  const code = await runCli(['pod', 'demo', '--json', '--accel', 'tcg', '--timeout', '1s'], io);
+  t.log(io.stderr());
+  t.is(code, 1);
+  const r = JSON.parse(io.stdout()) as Report & { error: string };
+  t.false(r.ok);
+  t.regex(r.error, /^pod demo: /);
+  t.deepEqual(r.stages.slice(-2).map((s) => [s.stage, s.status]), [['pod-down', 'ok'], ['cleanup', 'ok']]);
+  await nothingLeft(t, r, netnsBefore, linksBefore);
 });
 
 test.serial('tapwire pod demo interrupted (SIGINT) while the guest boots: QEMU stops, pod down and cleanup run, nothing left', async (t) => {

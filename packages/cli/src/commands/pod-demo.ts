@@ -18,7 +18,7 @@ import { installPlugins } from '@tapwire/cni';
 import { describePodError, podDown, podUp, type NetworkStatus } from '@tapwire/pod';
 import { buildGuestImage, describeLaunchError, launchPod, type LaunchOptions, type StageEvent } from '@tapwire/qemu';
 import { describeSysError, netnsLockFile, resolveNetns, run } from '@tapwire/sys';
-import type { CliError } from '../cli-error.js';
+import { describeCliError, type CliError } from '../cli-error.js';
 import type { Output } from '../output.js';
 import { progressPrinter } from '../progress.js';
 import { launchReport, parseLaunchFlags } from './launch.js';
@@ -138,7 +138,7 @@ const demoStages = (show: (e: StageEvent) => void) => {
     } catch (e) {
       r = E.left((e as Error).message);
     }
-    const rec: DemoRecord = { stage, status: E.isRight(r) ? 'ok' : 'fail', ms: Date.now() - start, note: E.isRight(r) ? note(r.right) : r.left };
+    const rec: DemoRecord = { stage, status: E.isRight(r) ? 'ok' : 'fail', ms: Date.now() - start, note: E.isRight(r) ? note(r.right) : r.left.split('\n')[0] };
     records.push(rec);
     emit({ stage, status: rec.status, ms: rec.ms, ...(rec.note === undefined ? {} : { note: rec.note }) });
     return r;
@@ -291,7 +291,8 @@ export const podDemoCommand = async (argv: readonly string[], io: Output): Promi
   const launchStages = (x.report['launch'] as { stages?: readonly unknown[] } | undefined)?.stages ?? [];
   if (json) {
     const [before, after] = [records.filter((s) => !['pod-down', 'cleanup'].includes(s.stage)), records.filter((s) => ['pod-down', 'cleanup'].includes(s.stage))];
-    io.out(JSON.stringify({ ok: E.isRight(result), interrupted: interrupt.signal.aborted, ...x.report, stages: [...before, ...launchStages, ...after] }, null, 2));
+    const error = E.isLeft(result) ? { error: describeCliError(result.left) } : {};
+    io.out(JSON.stringify({ ok: E.isRight(result), ...error, interrupted: interrupt.signal.aborted, ...x.report, stages: [...before, ...launchStages, ...after] }, null, 2));
   } else if (E.isRight(result)) {
     x.say(`\npod demo ok: the guest reached ${x.rig?.pings.join(' over eth0 and ') ?? ''} over net1; everything it made is removed`);
   }
