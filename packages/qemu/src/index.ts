@@ -28,3 +28,5 @@ export { proveGuest } from './session/prove.js';
 export { qemuArgvFor, passedFds } from './session/boot.js';
 export { scanStep, attachStep, guestStep, plannedAttachments } from './session/steps.js';
 export { checkVmNicState } from './vm/check.js';
+// NIC hotplug and unplug on a running VM, and the guest control channel (issue 10, item 2).
+export * from './hotplug/index.js';

@@ -8,3 +8,5 @@ export type { PciAddress, PciView, PortView } from './pci.js';
 export { readPci, freePort, formatPciAddress } from './pci.js';
 export type { HotVm, HotAttachError, HotAttached, HotAttachOptions, HotAttachResult, HotDetachOptions } from './hot-attach.js';
 export { hotAttach, hotDetach, describeHotAttachError } from './hot-attach.js';
+export type { HotVmOf } from './vm.js';
+export { hotVmOf } from './vm.js';

@@ -62,7 +62,8 @@ const DEFAULT_COMMAND_MS = 10_000;
 const DEFAULT_UNPLUG_MS = 30_000;
 const DEFAULT_MTU = 1500;
 
-export const deviceIdOf = (nicId: string): string => `dev-${nicId}`;
+/** The device id is the NIC id, as render-nic.ts gives cold-plugged NICs (netdevs and devices are apart in QEMU). */
+export const deviceIdOf = (nicId: string): string => nicId;
 export const chardevIdOf = (nicId: string): string => `chr-${nicId}`;
 const fdNamesOf = (nic: HotNic): { queue: string[]; vhost: string[] } =>
   nic.kind === 'vhost-user'
