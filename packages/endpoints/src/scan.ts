@@ -1,5 +1,6 @@
-// The effect shell of endpoints: one `ip -batch` process for links, addresses,
-// routes and neighbours; driver info in-process (ethtool ioctl inside the netns);
+// The effect shell of endpoints: links, addresses, routes and neighbours from
+// four rtnetlink dumps on one socket inside the netns (no process; or, with
+// source 'iproute2', one `ip -batch` process); driver info in-process (ethtool ioctl inside the netns);
 // tun owner/group from the netns's sysfs (in-process); PCI ids and vhost-user
 // sockets from the filesystem. No spawn per link.
 import { statSync } from 'node:fs';
@@ -7,7 +8,8 @@ import { join } from 'node:path';
 import * as E from 'fp-ts/lib/Either.js';
 import * as TE from 'fp-ts/lib/TaskEither.js';
 import { pipe } from 'fp-ts/lib/function.js';
-import { readDriverInfo, readPciIds, readTunIds, runBatchJson, type NetnsHandle, type SysError } from '@tapwire/sys';
+import { inNetnsSync, netlink, readDriverInfo, readPciIds, readTunIds, runBatchJson, type NetnsHandle, type SysError } from '@tapwire/sys';
+import { decodeNetlinkLinks, decodeNetlinkNeighbours, decodeNetlinkRoutes, linkNames } from './decode-netlink.js';
 import { isPciBusInfo } from './classify.js';
 import { decodeScanOutput, SCAN_COMMANDS, type DecodeError, type ScanDocs } from './decode-ip.js';
 import type { DriverInfo, Link, PciIds, Snapshot } from './model.js';
@@ -15,6 +17,8 @@ import type { DriverInfo, Link, PciIds, Snapshot } from './model.js';
 export type ScanError = SysError | DecodeError;
 
 export interface ScanOptions {
+  /** Who reads links, addresses, routes and neighbours: rtnetlink dumps (default) or `ip -j -d -batch` (the oracle). */
+  readonly source?: 'netlink' | 'iproute2';
   /** Where vhost-user sockets live: <dir>/vhostuser_<address>/vhu.sock. Default /tmp. */
   readonly vhostUserDir?: string;
 }
@@ -40,10 +44,37 @@ const pciOf = (drivers: Readonly<Record<string, DriverInfo>>): Record<string, Pc
       .map((d) => [d.busInfo, readPciIds(d.busInfo)] as const),
   );
 
+const { RTM } = netlink;
+
+/** Links (with addresses), routes and neighbours from four dumps in one visit to the netns; no process. */
+export const readNetlinkDocs = (ns: NetnsHandle): E.Either<SysError, ScanDocs> =>
+  inNetnsSync(ns, () => {
+    const sock = netlink.openNetlinkSocket();
+    if (E.isLeft(sock)) return sock;
+    try {
+      const dump = (type: number) => sock.right.dump({ _tag: 'Dump', type, family: 0 });
+      const links = dump(RTM.GETLINK);
+      if (E.isLeft(links)) return links;
+      const addrs = dump(RTM.GETADDR);
+      if (E.isLeft(addrs)) return addrs;
+      const routes = dump(RTM.GETROUTE);
+      if (E.isLeft(routes)) return routes;
+      const neighs = dump(RTM.GETNEIGH);
+      if (E.isLeft(neighs)) return neighs;
+      const decoded = decodeNetlinkLinks(links.right, addrs.right);
+      const names = linkNames(decoded);
+      return E.right({ links: decoded, routes: decodeNetlinkRoutes(routes.right, names), neighbours: decodeNetlinkNeighbours(neighs.right, names) });
+    } finally {
+      sock.right.close();
+    }
+  });
+
+const readDocs = (ns: NetnsHandle, source: ScanOptions['source']): TE.TaskEither<ScanError, ScanDocs> =>
+  source === 'iproute2' ? pipe(runBatchJson(ns, SCAN_COMMANDS), TE.chainEitherKW(decodeScanOutput)) : async () => readNetlinkDocs(ns);
+
 export const scan = (ns: NetnsHandle, opts: ScanOptions = {}): TE.TaskEither<ScanError, Snapshot> =>
   pipe(
-    runBatchJson(ns, SCAN_COMMANDS),
-    TE.chainEitherKW(decodeScanOutput),
+    readDocs(ns, opts.source),
     TE.chainEitherKW(({ links, routes, neighbours }: ScanDocs) =>
       pipe(
         E.Do,

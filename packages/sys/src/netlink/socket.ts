@@ -77,7 +77,8 @@ export const openNetlinkSocket = (): E.Either<SysError, NetlinkSocket> => {
   };
   const recv = (): E.Either<SysError, Received[]> => {
     const n = ncall('recv', (c) => (c === 'EAGAIN' ? 'no rtnetlink answer within 5 s' : `reading rtnetlink answers: ${c}`), s, rx, rx.length, 0);
-    return E.isLeft(n) ? n : E.right(splitMessages(rx.subarray(0, n.right)));
+    // A copy: messages of a dump outlive the next recv() into rx.
+    return E.isLeft(n) ? n : E.right(splitMessages(Buffer.from(rx.subarray(0, n.right))));
   };
 
   const exchangeChunk = (requests: readonly Request[]): E.Either<SysError, Outcome[]> => {
