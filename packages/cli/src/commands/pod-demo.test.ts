@@ -149,3 +149,12 @@ test.serial('tapwire pod demo interrupted (SIGINT) while the guest boots: QEMU s
   t.truthy(dir, r.stdout);
   t.false(existsSync(dir ?? '/nonexistent'));
 });
+
+test('tapwire pod demo without root: exit 1 saying so, before anything is made', async (t) => {
+  if (!requireRoot(t) || !requireCommand(t, 'setpriv')) return;
+  const before = await netnsNames();
+  const r = await execa('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', process.execPath, TAPWIRE, 'pod', 'demo'], { reject: false, timeout: 60_000 });
+  t.is(r.exitCode, 1, r.stderr);
+  t.is(r.stderr, 'tapwire: error: pod demo: needs root: it makes network namespaces, links and a VM (sudo pnpm -s tapwire pod demo)');
+  t.deepEqual((await netnsNames()).filter((n) => !before.includes(n) && /^(tw-node-|twdemo-)/.test(n)), []);
+});

@@ -258,6 +258,7 @@ export const podDemoCommand = async (argv: readonly string[], io: Output): Promi
   const flags = parseLaunchFlags(values);
   if (E.isLeft(flags)) return flags;
   const json = values.json;
+  if (process.getuid?.() !== 0) return failed('needs root: it makes network namespaces, links and a VM (sudo pnpm -s tapwire pod demo)');
   const image = await buildGuestImage()();
   if (E.isLeft(image)) return failed(`guest image: ${describeSysError(image.left)} (run scripts/setup.sh)`);
 
