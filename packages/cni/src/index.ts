@@ -19,7 +19,7 @@ export type { BundleReport, PluginName } from './bundle.js';
 export { tcRedirectTapPlugin, redirectResult } from './plugins/tc-redirect-tap.js';
 export { installPlugins } from './install.js';
 export { measureCniAdd } from './measure.js';
-export type { CniAddMeasurement, MeasureOptions, Timing } from './measure.js';
+export type { CniAddMeasurement, MeasureOptions, PeakRss, Timing } from './measure.js';
 export { macvtapPlugin, MacvtapConf, MACVTAP_MODES } from './plugins/macvtap.js';
 export { parseMacvtapResources, defaultResources, discoverResources, RESOURCE_PREFIX } from './macvtap-resources.js';
 export type { MacvtapResource, ResourceConfError } from './macvtap-resources.js';
