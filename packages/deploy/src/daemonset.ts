@@ -22,6 +22,8 @@ export interface NodeAgent {
   /** ConfigMaps the container takes every key of as env (envFrom). */
   readonly envFromConfigMaps: readonly string[];
   readonly selectorMatchesTemplate: boolean;
+  /** The readiness probe's exec command (kubelet runs it in the container). */
+  readonly readinessCommand: readonly string[];
 }
 
 type Json = Readonly<Record<string, unknown>>;
@@ -54,6 +56,10 @@ export const nodeAgent = (manifests: readonly Manifest[]): NodeAgent => {
     env: Object.fromEntries(arr(c['env']).map((e) => [str(e['name']), str(e['value'])])),
     envFromConfigMaps: arr(c['envFrom']).map((e) => str(obj(e['configMapRef'])['name'])).filter((n) => n !== ''),
     selectorMatchesTemplate: Object.keys(selector).length > 0 && Object.entries(selector).every(([k, v]) => labels[k] === v),
+    readinessCommand: (() => {
+      const command = obj(obj(c['readinessProbe'])['exec'])['command'];
+      return Array.isArray(command) ? command.map(str) : [];
+    })(),
   };
 };
 

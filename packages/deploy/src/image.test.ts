@@ -94,6 +94,10 @@ test('the image installs the CNI executables into the host dir and its device pl
     t.true(version.supportedVersions?.includes('1.0.0'), `${plugin} VERSION: ${JSON.stringify(version)}`);
   }
 
+  // The DaemonSet's readiness probe, run where kubelet runs it: ready now.
+  t.not(agent.readinessCommand.length, 0);
+  await p.podman(['exec', name, ...agent.readinessCommand]);
+
   // The plugin works in the node netns from inside the container (ip, nsenter, koffi all there).
   const alloc = await kubelet.call(RESOURCE, 'Allocate', { container_requests: [{ devices_ids: ['dpMvp0'] }] });
   t.is(alloc._tag, 'Right', JSON.stringify(alloc));
