@@ -1,5 +1,7 @@
 import type { ScanError, WaitTimedOut } from '@tapwire/endpoints';
 import { describeNetmodelError, type NetmodelError } from '@tapwire/netmodel';
+// Type only: a value import would evaluate @tapwire/qemu for every verb (verbs load lazily).
+import type { QemuError } from '@tapwire/qemu';
 import { describeSysError, type SysError } from '@tapwire/sys';
 
 /** Every way a CLI run can fail, with the exit code it maps to. */
@@ -10,10 +12,18 @@ export type CliError =
   | WaitTimedOut
   /** plan/attach/detach/check failed (wrapped: its tags overlap SysError's). */
   | { readonly _tag: 'Netmodel'; readonly error: NetmodelError }
+  /**
+   * A launch (scan, attach, VM) failed: @tapwire/qemu's union, wrapped whole,
+   * with describeQemuError's text made where qemu is loaded anyway (qemuFailure).
+   */
+  | { readonly _tag: 'Qemu'; readonly error: QemuError; readonly message: string }
   /** check found drift (already printed). */
   | { readonly _tag: 'Drift'; readonly findings: number };
 
 export const usage = (message: string): CliError => ({ _tag: 'Usage', message });
+
+/** netmodel's refusals of a value the command line gave. */
+const BAD_INPUT: readonly string[] = ['BadQueues', 'BadTapName', 'BadModel'];
 
 /** 2: the command line was wrong; 3: the netns could not be used; 1: anything else. */
 export const exitCodeOf = (e: CliError): number => {
@@ -26,7 +36,9 @@ export const exitCodeOf = (e: CliError): number => {
     case 'NetnsPermission':
       return 3;
     case 'Netmodel':
-      return ['BadQueues', 'BadTapName', 'BadModel'].includes(e.error._tag) ? 2 : 1;
+      return BAD_INPUT.includes(e.error._tag) ? 2 : 1;
+    case 'Qemu':
+      return e.error._tag === 'Netmodel' && BAD_INPUT.includes(e.error.error._tag) ? 2 : 1;
     default:
       return 1;
   }
@@ -41,6 +53,8 @@ export const describeCliError = (e: CliError): string => {
       return `could not decode ${e.input}: ${e.problems.slice(0, 3).join('; ')}`;
     case 'Netmodel':
       return describeNetmodelError(e.error);
+    case 'Qemu':
+      return e.message;
     case 'Drift':
       return `${e.findings} finding(s) of drift`;
     case 'WaitTimedOut':

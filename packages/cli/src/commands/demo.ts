@@ -1,6 +1,6 @@
 import * as E from 'fp-ts/lib/Either.js';
 import { classify, endpointReport, scan } from '@tapwire/endpoints';
-import { buildGuestImage, describeLaunchError, launchPod, type GuestReport } from '@tapwire/qemu';
+import { buildGuestImage, describeQemuError, launchPod, type GuestReport } from '@tapwire/qemu';
 import { describeSysError, resolveNetns } from '@tapwire/sys';
 import type { CliError } from '../cli-error.js';
 import { createDemoPod } from '../demo-pod.js';
@@ -70,7 +70,7 @@ export const demoCommand = async (argv: readonly string[], io: Output): Promise<
     say(renderTable(['NAME', 'KIND', 'MAC', 'ADDRESSES', 'ATTACHABLE'], reports.map((r) => [r.name, r.kind, r.mac ?? '-', r.addresses.join(',') || '-', r.skipped === null ? 'yes' : `no: ${r.skipped}`])));
     say(`\nlaunching a VM on it (model ${flags.right.model}, ${flags.right.queues} queue(s)); the guest pings ${p.peerAddr}:`);
     const r = await launchPod(ns.right, { ...flags.right, ping: [p.peerAddr], dryRun: false, image: image.right, onStage })();
-    if (E.isLeft(r)) return E.left({ _tag: 'Failed', message: describeLaunchError(r.left) });
+    if (E.isLeft(r)) return E.left({ _tag: 'Qemu', error: r.left, message: describeQemuError(r.left) });
     if (json) {
       io.out(JSON.stringify({ pod: p.pod, peer: p.peer, endpoints: reports, ...launchReport(r.right) }, null, 2));
     } else {

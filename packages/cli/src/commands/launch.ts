@@ -1,6 +1,6 @@
 import * as E from 'fp-ts/lib/Either.js';
 import { MODELS, parseQueues, type Model } from '@tapwire/netmodel';
-import { describeLaunchError, launchPod, type AccelChoice, type LaunchResult } from '@tapwire/qemu';
+import { describeQemuError, launchPod, type AccelChoice, type LaunchResult } from '@tapwire/qemu';
 import { resolveNetns } from '@tapwire/sys';
 import { usage, type CliError } from '../cli-error.js';
 import { parseDuration } from '../duration.js';
@@ -60,6 +60,7 @@ export const launchReport = (r: LaunchResult) => ({
   ok: r.ok,
   accel: r.accel ?? null,
   attachments: r.attachments,
+  nics: r.nics,
   argv: r.argv,
   fds: r.fds,
   guest: r.guest ?? null,
@@ -93,7 +94,7 @@ export const launchCommand = async (argv: readonly string[], io: Output): Promis
     ...scanOptionsOf(values),
     onStage: progressPrinter(io.err, process.stderr.isTTY === true),
   })();
-  if (E.isLeft(r)) return E.left({ _tag: 'Failed', message: describeLaunchError(r.left) });
+  if (E.isLeft(r)) return E.left({ _tag: 'Qemu', error: r.left, message: describeQemuError(r.left) });
   const res = r.right;
   if (json) {
     io.out(JSON.stringify(launchReport(res), null, 2));

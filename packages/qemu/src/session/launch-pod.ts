@@ -80,6 +80,20 @@ export const launchPod =
     const notes: string[] = [];
     const made: Attachment[] = [];
     const workDir = mkdtempSync(join(tmpdir(), 'tapwire-vm-'));
+    // SIGINT/SIGTERM and the caller's signal abort the launch wherever it is:
+    // every step takes this signal, and the netns is restored on the way out.
+    const interrupt = new AbortController();
+    const onProcessSignal = (sig: NodeJS.Signals) => {
+      // A second one hurries the VM's stop along (proveGuest: no quit grace).
+      if (interrupt.signal.aborted) interrupt.signal.dispatchEvent(new Event('abort'));
+      else interrupt.abort(`interrupted (${sig})`);
+    };
+    const onCallerAbort = () => interrupt.abort(o.signal?.reason ?? 'aborted');
+    process.on('SIGINT', onProcessSignal);
+    process.on('SIGTERM', onProcessSignal);
+    o.signal?.addEventListener('abort', onCallerAbort);
+    if (o.signal?.aborted === true) onCallerAbort();
+    const signal = interrupt.signal;
     const fail = (e: QemuError, stage?: Parameters<typeof timer.fail>[0]) => {
       if (stage !== undefined) timer.fail(stage);
       return E.left(e);
@@ -92,7 +106,7 @@ export const launchPod =
       timer.ok('scan', endpoints.filter((e) => e.skipped === undefined).map((e) => `${e.link.name} (${e.kind})`).join(', '));
 
       timer.start('attach', o.dryRun ? 'dry run: planning only' : undefined);
-      const attached = await attachStep(ns, endpoints, { ...o, ...(o.signal === undefined ? {} : { signal: o.signal }) });
+      const attached = await attachStep(ns, endpoints, { ...o, signal });
       if (E.isLeft(attached)) return fail(attached.left, 'attach');
       const attachments = attached.right;
       if (!o.dryRun) made.push(...attachments.filter((a) => a.existing !== true));
@@ -153,7 +167,7 @@ export const launchPod =
           pinging: o.ping.length > 0,
           ...(withProgress ? { progress: { marker: /TAPWIRE-/, withinMs: KVM_PROGRESS_MS } } : {}),
           ...(o.onConsole === undefined ? {} : { onConsole: o.onConsole }),
-          ...(o.signal === undefined ? {} : { signal: o.signal }),
+          signal,
           timer,
         });
       });
@@ -168,5 +182,9 @@ export const launchPod =
         else timer.fail('teardown', errors.join('; '));
       }
       rmSync(workDir, { recursive: true, force: true });
+      // Only now: a signal during teardown must not kill the process half way through detach.
+      process.removeListener('SIGINT', onProcessSignal);
+      process.removeListener('SIGTERM', onProcessSignal);
+      o.signal?.removeEventListener('abort', onCallerAbort);
     }
   };

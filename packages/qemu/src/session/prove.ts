@@ -1,7 +1,7 @@
 // Watching a started VM until its guest has proved the network (the console's
 // TAPWIRE-DONE line), or a timeout, a stall, an interrupt or QEMU's own exit
 // ends the watch; then the VM is stopped through its handle (QMP quit, then
-// SIGKILL). What the console said is parsed by the caller.
+// SIGKILL). A second abort does not wait for the quit grace. What the console said is parsed by the caller.
 import type { VmExit, VmHandle } from '../vm/handle.js';
 
 export type StoppedBecause = 'done' | 'timeout' | 'signal' | 'stalled';
@@ -17,7 +17,7 @@ export interface ProveOptions {
   /** Stop as 'stalled' when the console has not matched `marker` by `withinMs` (a hung KVM). */
   readonly progress?: { readonly marker: RegExp; readonly withinMs: number };
   readonly onConsole?: (chunk: string) => void;
-  /** An abort stops the VM as 'signal', as SIGINT/SIGTERM do. */
+  /** An abort stops the VM as 'signal' (launchPod aborts on SIGINT/SIGTERM). */
   readonly signal?: AbortSignal;
 }
 
@@ -46,8 +46,6 @@ export const proveGuest = async (vm: VmHandle, o: ProveOptions): Promise<Proof> 
   const progress = o.progress;
   const progressTimer = progress === undefined ? undefined : setTimeout(() => (progress.marker.test(seen) ? undefined : stop('stalled')), progress.withinMs);
   const onSignal = () => stop('signal');
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
   o.signal?.addEventListener('abort', onSignal);
   if (o.signal?.aborted === true) onSignal();
   try {
@@ -57,8 +55,6 @@ export const proveGuest = async (vm: VmHandle, o: ProveOptions): Promise<Proof> 
     off();
     clearTimeout(timer);
     if (progressTimer !== undefined) clearTimeout(progressTimer);
-    process.removeListener('SIGINT', onSignal);
-    process.removeListener('SIGTERM', onSignal);
     o.signal?.removeEventListener('abort', onSignal);
   }
 };
