@@ -9,7 +9,7 @@ import * as E from 'fp-ts/lib/Either.js';
 import { attachAll, detach, netnsState, type Attachment, type Model } from '@tapwire/netmodel';
 import { buildGuestImage, type GuestImage } from '@tapwire/qemu';
 import { resolveNetns, type NetnsHandle } from '@tapwire/sys';
-import { scan } from '@tapwire/endpoints';
+import { classify, scan } from '@tapwire/endpoints';
 import { makeNetns, requireCommand, requireRoot, sh } from '@tapwire/testkit';
 import { describeLibvirtError } from './errors.js';
 import { launchViaLibvirt, type LibvirtLaunchOptions } from './launch.js';
@@ -132,12 +132,14 @@ test.serial("a macvtap whose ifindex is another netns's /dev/tap<ifindex>: the d
   t.is(`${Math.floor(hostNode / 256) & 0xfff}:${(hostNode & 0xff) | ((hostNode >> 12) & 0xfff00)}`, otherDev, "the host's node is the other netns's");
 });
 
-test.serial('dry run on a pod already attached (macvtap): the XML of its attachment, nothing changed', async (t) => {
+test.serial('dry run on a pod already attached (macvtap): the XML of its attachment, the same guest config as before attaching, nothing changed', async (t) => {
   if (!gate(t)) return;
   const { pod, peers } = await vethPod(t);
+  const cmdlineOf = (xml: string) => /<cmdline>(.*)<\/cmdline>/.exec(xml)?.[1];
+  const fresh = await launchViaLibvirt(pod, { model: 'macvtap', queues: 2, ping: peers, timeoutMs: 1_000, dryRun: true })();
+  if (E.isLeft(fresh)) return t.fail(describeLibvirtError(fresh.left));
   const snap = await scan(pod)();
   if (E.isLeft(snap)) return t.fail(JSON.stringify(snap.left));
-  const { classify } = await import('@tapwire/endpoints');
   const attached = await attachAll(pod, classify(snap.right), 'macvtap', { queues: 2 })();
   if (E.isLeft(attached)) return t.fail(JSON.stringify(attached.left));
   t.teardown(async () => {
@@ -150,5 +152,7 @@ test.serial('dry run on a pod already attached (macvtap): the XML of its attachm
   const a = attached.right[0];
   t.regex(r.right.xml, new RegExp(`<target dev='${a?.tapName ?? '?'}' managed='no'/>\\s*<driver queues='2'/>`));
   t.regex(r.right.xml, new RegExp(`<mac address='${a?.guestMac ?? '?'}'/>`));
-  t.regex(r.right.xml, /tapwire\.ping=10\.90\.0\.1/);
+  // attach took the link's addresses and routes (kept in the record): the guest still gets them.
+  t.is(cmdlineOf(r.right.xml), cmdlineOf(fresh.right.xml));
+  t.regex(r.right.xml, /tapwire\.nic=[0-9a-f:]+,10\.90\.0\.2\/24,/);
 });

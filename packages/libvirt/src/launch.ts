@@ -15,6 +15,7 @@ import { describeNics, renderLibvirtDomain, type GuestMachine, type NicSpec } fr
 import { watchConsole } from './console.js';
 import { startPrivateDaemon, type PrivateDaemon } from './daemon.js';
 import type { LibvirtError } from './errors.js';
+import { podAsAttached } from './attached-pod.js';
 import { plannedAttachments } from './pod-nics.js';
 import { readRootQdiscs, restoreRootQdiscs, type RootQdiscs } from './qdisc.js';
 import { virsh } from './virsh.js';
@@ -120,12 +121,13 @@ export const launchViaLibvirt =
       let nics = describeNics(usable, attachments, { vhostUserQueues: o.queues });
       if (nics.length === 0) return E.left({ _tag: 'NothingToAttach', netns: ns.spec, seen: endpoints.map((e) => `${e.link.name}: ${e.skipped ?? e.kind}`) });
 
-      const linkOf = new Map<string, Link>(usable.map((e) => [e.link.name, e.link]));
+      const pod = podAsAttached(snapshot, attachments);
+      const linkOf = new Map<string, Link>(pod.links.map((l) => [l.name, l]));
       const podNics = nics.flatMap((n) => {
         const link = linkOf.get(n.link);
         return link === undefined ? [] : [{ link, mac: n.mac === '' ? (link.mac ?? '') : n.mac, mtu: n.mtu }];
       });
-      const cmdline = renderGuestCmdline(guestConfigFor(snapshot, podNics, o.ping));
+      const cmdline = renderGuestCmdline(guestConfigFor(pod, podNics, o.ping));
       if (E.isLeft(cmdline)) return E.left({ _tag: 'GuestCmdline', error: cmdline.left });
       const image = o.image ?? guestImagePaths();
       const kernel = image.kernelElf ?? image.kernel;
