@@ -10,14 +10,18 @@ import { parseOneNetnsArgs, scanOptionsOf, SCAN_OPTIONS, type Verb } from './ver
 
 export const LAUNCH_HELP = `tapwire launch <netns> [--model tcfilter|macvtap|none] [--queues N] [--vhost auto|on|off]
                [--ping ADDR]... [--accel auto|kvm|tcg] [--timeout D] [--dry-run] [--json]
-               [--vhost-user-dir DIR] [--tap NAME]...
+               [--vhost-user-dir DIR] [--tap NAME]... [--via qemu|libvirt]
   Attach every attachable endpoint, boot the guest with the queue fds, and
   with --ping exit 0 only if the guest reached every ADDR. Always detaches.
   --dry-run prints the QEMU command line with its fd numbers and changes nothing.
   --vhost-user-dir DIR: a link is a vhost-user endpoint when a backend's socket
     exists at DIR/vhostuser_<address>/vhu.sock for one of its addresses
     (default /tmp); the guest NIC then gets --queues queues from that backend.
-  --tap NAME hands a tap over as is (kind "tap", model none).`;
+  --tap NAME hands a tap over as is (kind "tap", model none).
+  --via libvirt boots the same guest the KubeVirt way: a private libvirtd in the
+    pod netns (and a mount namespace of its own) gets the pod's taps and macvtaps
+    by name (<interface type='ethernet'> managed='no'); --dry-run prints the
+    domain XML. Needs libvirtd and virsh.`;
 
 const VERB: Verb = { name: 'launch', help: LAUNCH_HELP };
 
@@ -78,6 +82,7 @@ export const launchCommand = async (argv: readonly string[], io: Output): Promis
     timeout: { type: 'string' },
     'dry-run': { type: 'boolean', default: false },
     json: { type: 'boolean', default: false },
+    via: { type: 'string' },
     ...SCAN_OPTIONS,
   });
   if (E.isLeft(args)) return args;
@@ -87,6 +92,18 @@ export const launchCommand = async (argv: readonly string[], io: Output): Promis
   const ns = resolveNetns(spec);
   if (E.isLeft(ns)) return ns;
   const json = values.json;
+  const via = oneOf('--via', values.via, ['qemu', 'libvirt'] as const, 'qemu');
+  if (E.isLeft(via)) return via;
+  if (via.right === 'libvirt') {
+    if (flags.right.vhost === 'on') return E.left(usage('--vhost on: with --via libvirt, libvirt decides (it uses /dev/vhost-net when it exists)'));
+    // Loaded only here: other launches never evaluate @tapwire/libvirt.
+    const { launchLibvirtCommand } = await import('./launch-libvirt.js');
+    return launchLibvirtCommand(
+      ns.right,
+      { ...flags.right, ping: values.ping ?? [], dryRun: values['dry-run'], json, ...scanOptionsOf(values) },
+      io,
+    );
+  }
   const r = await launchPod(ns.right, {
     ...flags.right,
     ping: values.ping ?? [],
