@@ -4,11 +4,14 @@
 import type { ScanError } from '@tapwire/endpoints';
 import { describeNetmodelError, type NetmodelError } from '@tapwire/netmodel';
 import { describeSysError, type SysError } from '@tapwire/sys';
+import { describeRenderError, type RenderError } from './render/errors.js';
 
 export type VmError =
   | { readonly _tag: 'Netmodel'; readonly error: NetmodelError }
   | { readonly _tag: 'Sys'; readonly error: SysError }
   | { readonly _tag: 'Endpoints'; readonly error: ScanError }
+  /** A VMM renderer (render/) refused a NicSpec: its own union, wrapped whole. */
+  | { readonly _tag: 'Render'; readonly error: RenderError }
   /** An attachment names a device the netns does not have (detached, or deleted by someone). */
   | { readonly _tag: 'DeviceNotFound'; readonly netns: string; readonly device: string }
   /** Saved state that does not decode: where it came from and what was wrong. */
@@ -23,6 +26,8 @@ export const describeVmError = (e: VmError): string => {
       return describeSysError(e.error);
     case 'Endpoints':
       return e.error._tag === 'DecodeError' ? `could not decode ${e.error.input}: ${e.error.problems.slice(0, 3).join('; ')}` : describeSysError(e.error);
+    case 'Render':
+      return describeRenderError(e.error);
     case 'DeviceNotFound':
       return `netns ${JSON.stringify(e.netns)} has no device ${JSON.stringify(e.device)}: was it detached or deleted?`;
     case 'BadState':
@@ -34,6 +39,7 @@ export const describeVmError = (e: VmError): string => {
 
 export const netmodelError = (error: NetmodelError): VmError => ({ _tag: 'Netmodel', error });
 export const sysError = (error: SysError): VmError => ({ _tag: 'Sys', error });
+export const renderError = (error: RenderError): VmError => ({ _tag: 'Render', error });
 
 /** The reason an AbortSignal carries, as text. */
 export const abortReason = (signal: AbortSignal): string => {

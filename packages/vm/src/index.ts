@@ -2,7 +2,7 @@
 export type { NicSpec, NicBackend, NicKind, NicFds, TapBackend, MacvtapBackend, VhostUserBackend, VfioBackend } from './nic.js';
 export { NicSpecC, NicBackendC, TapBackendC, MacvtapBackendC, VhostUserBackendC, VfioBackendC, takesFds, nicsNeedSharedMemory, nicId } from './nic.js';
 export type { VmError } from './errors.js';
-export { describeVmError, abortReason } from './errors.js';
+export { describeVmError, abortReason, renderError } from './errors.js';
 export type { DescribeOptions } from './describe.js';
 export { describeNics, nicOfAttachment } from './describe.js';
 export type { PrepareOptions, PreparedNics, HeldFd, InheritedFds } from './prepare.js';
