@@ -19,6 +19,8 @@ export type ScanError = SysError | DecodeError;
 export interface ScanOptions {
   /** Who reads links, addresses, routes and neighbours: rtnetlink dumps (default) or `ip -j -d -batch` (the oracle). */
   readonly source?: 'netlink' | 'iproute2';
+  /** false: links, routes and neighbours only (drivers, tun ids, PCI ids, vhost-user sockets left empty). */
+  readonly deviceInfo?: boolean;
   /** Where vhost-user sockets live: <dir>/vhostuser_<address>/vhu.sock. Default /tmp. */
   readonly vhostUserDir?: string;
 }
@@ -76,7 +78,9 @@ export const scan = (ns: NetnsHandle, opts: ScanOptions = {}): TE.TaskEither<Sca
   pipe(
     readDocs(ns, opts.source),
     TE.chainEitherKW(({ links, routes, neighbours }: ScanDocs) =>
-      pipe(
+      opts.deviceInfo === false
+        ? E.right<SysError, Snapshot>({ links, routes, neighbours, drivers: {}, pci: {}, vhostUserSockets: {}, tunIds: {} })
+        : pipe(
         E.Do,
         E.apS('drivers', readDriverInfo(ns, links.map((l) => l.name))),
         E.apS('tunIds', readTunIds(ns, links.filter((l) => l.kind === 'tun').map((l) => l.name))),

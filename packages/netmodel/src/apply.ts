@@ -7,6 +7,8 @@ import { describeSysError, runBatch, type NetnsHandle, type SysError } from '@ta
 import type { NetmodelError } from './errors.js';
 import type { Argv, Op, Phase, Plan, Tool } from './model.js';
 import { applyPhasesNetlink } from './apply-netlink.js';
+import { DEFAULT_EXECUTOR, type Executor } from './executor.js';
+import { FAULT_DEVICE } from './fault.js';
 
 /** Test hook: make op `step` (1-based) of phase `phase` (1-based) fail. */
 export interface FailAt {
@@ -14,13 +16,8 @@ export interface FailAt {
   readonly step: number;
 }
 
-/**
- * Who changes the netns: rtnetlink from this process (apply-netlink.ts, no
- * process spawned) or ip/tc -batch processes (this file; the oracle the
- * netlink executor is tested against). Both run the same ops.
- */
-export type Executor = 'netlink' | 'iproute2';
-export const DEFAULT_EXECUTOR: Executor = 'iproute2';
+
+export { DEFAULT_EXECUTOR, type Executor };
 
 export interface ApplyOptions {
   readonly executor?: Executor;
@@ -30,7 +27,6 @@ export interface ApplyOptions {
   readonly busyBackoffMs?: number;
 }
 
-import { FAULT_DEVICE } from './fault.js';
 
 export { FAULT_DEVICE };
 const faultLine = (tool: Tool): Argv => (tool === 'ip' ? ['link', 'set', 'dev', FAULT_DEVICE, 'up'] : ['qdisc', 'add', 'dev', FAULT_DEVICE, 'ingress']);

@@ -52,7 +52,7 @@ export const attachAll = (ns: NetnsHandle, endpoints: readonly Endpoint[], model
       const again = checkAbort(opts.signal, what);
       if (E.isLeft(again)) return again;
       report('read');
-      const view = await readNetns(ns)();
+      const view = await readNetns(ns, opts.executor)();
       if (E.isLeft(view)) return view;
       // A half-made device of ours scans as an attachable tap; it is not an endpoint.
       const ours = new Set(halfMadeDevices(view.right).map((h) => h.device.name));

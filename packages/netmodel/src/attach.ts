@@ -140,7 +140,7 @@ export const attachMany = (ns: NetnsHandle, endpoints: readonly Endpoint[], mode
     const go = checkAbort(opts.signal, what);
     if (E.isLeft(go)) return go;
     report('read');
-    const view = await readNetns(ns)();
+    const view = await readNetns(ns, opts.executor)();
     if (E.isLeft(view)) return view;
     return attachIn(ns, view.right, endpoints, model, opts, report);
   });

@@ -2,7 +2,10 @@
 // record), so they work from a fresh process, and are idempotent.
 import * as E from 'fp-ts/lib/Either.js';
 import type * as TE from 'fp-ts/lib/TaskEither.js';
-import { runBatch, type NetnsHandle } from '@tapwire/sys';
+import { inNetnsSync, runBatch, type NetnsHandle } from '@tapwire/sys';
+import { argvOf, type Action } from './action.js';
+import { DEFAULT_EXECUTOR, type Executor } from './executor.js';
+import { runActions, withNetlink } from './netlink-run.js';
 import type { NetmodelError } from './errors.js';
 import type { Finding } from './findings.js';
 import { attachmentOfHalfMade, halfMadeDevices, halfMadeFinding, type HalfMade } from './half-made.js';
@@ -52,7 +55,7 @@ const selectHalfMade = (view: NetnsView, target: DetachTarget | undefined): Half
  * with filters redirecting to nowhere ('*'); the record went with the tap. It is
  * ours to remove when every redirect there targets the tap or nowhere.
  */
-const orphanedIngress = (view: NetnsView, target: DetachTarget): Argv[] => {
+const orphanedIngress = (view: NetnsView, target: DetachTarget): Action[] => {
   const linkName = typeof target === 'string' ? target : target.model === 'tcfilter' ? target.link : undefined;
   const link = view.links.find((l) => l.name === linkName);
   if (link === undefined) return [];
@@ -60,7 +63,7 @@ const orphanedIngress = (view: NetnsView, target: DetachTarget): Argv[] => {
   if (view.links.some((l) => l.name === tap)) return [];
   const targets = (view.filters[link.name] ?? []).map(redirectTarget).filter((x): x is string => x !== undefined);
   const ours = targets.length > 0 && targets.every((x) => x === '*' || x === tap);
-  return ours && view.qdiscs.some((q) => q.dev === link.name && isIngress(q)) ? [['qdisc', 'del', 'dev', link.name, 'ingress']] : [];
+  return ours && view.qdiscs.some((q) => q.dev === link.name && isIngress(q)) ? [{ _tag: 'IngressDel', dev: link.name }] : [];
 };
 
 const detachFound = async (
@@ -69,22 +72,30 @@ const detachFound = async (
   found: readonly Found[],
   halfMade: readonly HalfMade[],
   target: string,
-  extraTc: readonly Argv[] = [],
+  extraTc: readonly Action[],
+  executor: Executor,
 ): Promise<E.Either<NetmodelError, DetachReport>> => {
   const cmds = found.map((f) => detachCommands(view, f));
   const tc = [...cmds.flatMap((c) => c.tc), ...extraTc];
   // A half-made device is only the creating line's work: deleting it undoes it all.
-  const ip = deleteTogether(view, [...cmds.flatMap((c) => c.ip), ...halfMade.map((h): Argv => ['link', 'del', 'dev', h.device.name])]);
-  const commands = [...tc.map((a) => renderCommand('tc', a)), ...ip.map((a) => renderCommand('ip', a))];
-  // -force: one stale line (a device someone removed meanwhile) must not keep the rest.
-  for (const [tool, lines] of [['tc', tc], ['ip', ip]] as const) {
-    const r = await runBatch(ns, tool, lines, { force: true })();
-    if (E.isLeft(r)) return E.left({ _tag: 'DetachFailed', netns: ns.spec, target, cause: r.left });
+  const ip = deleteTogether(view, [...cmds.flatMap((c) => c.ip), ...halfMade.map((h): Action => ({ _tag: 'LinkDel', dev: h.device.name }))]);
+  const commands = [...tc.map((a) => renderCommand('tc', argvOf(a))), ...ip.map((a) => renderCommand('ip', argvOf(a)))];
+  if (executor === 'netlink') {
+    // Like -force: every action runs (pipelined, in order); the first failure is reported.
+    const r = inNetnsSync(ns, () => withNetlink((sock) => runActions(sock, [...tc, ...ip])));
+    const failed = E.isLeft(r) ? r.left : r.right.flatMap((o) => (o.ok ? [] : [o.cause]))[0];
+    if (failed !== undefined) return E.left({ _tag: 'DetachFailed', netns: ns.spec, target, cause: failed });
+  } else {
+    // -force: one stale line (a device someone removed meanwhile) must not keep the rest.
+    for (const [tool, lines] of [['tc', tc], ['ip', ip]] as const) {
+      const r = await runBatch(ns, tool, lines.map(argvOf), { force: true })();
+      if (E.isLeft(r)) return E.left({ _tag: 'DetachFailed', netns: ns.spec, target, cause: r.left });
+    }
   }
   return E.right({ netns: ns.spec, detached: [...found.map(attachmentOf), ...halfMade.map(attachmentOfHalfMade)], halfMade: halfMade.map((h) => h.device.name), commands });
 };
 
-const isDelete = (a: Argv): boolean => a.length === 4 && a[0] === 'link' && a[1] === 'del' && a[2] === 'dev';
+const deletedDevice = (a: Action): string | undefined => (a._tag === 'LinkDel' ? a.dev : undefined);
 
 /**
  * Several devices to delete: restore everything first, then move the devices
@@ -92,16 +103,21 @@ const isDelete = (a: Argv): boolean => a.length === 4 && a[0] === 'link' && a[1]
  * all; deleting one by one costs the kernel ~25-40 ms a device). Only when the
  * group holds nothing else: `link del group` deletes every member.
  */
-const deleteTogether = (view: NetnsView, ip: readonly Argv[]): Argv[] => {
-  const doomed = ip.filter(isDelete).map((a) => a[3] as string);
+const deleteTogether = (view: NetnsView, ip: readonly Action[]): Action[] => {
+  const doomed = ip.flatMap((a) => deletedDevice(a) ?? []);
   if (doomed.length < 2 || !view.inDetachGroup.every((n) => doomed.includes(n))) return [...ip];
-  const group = String(DETACH_GROUP);
-  return [...ip.filter((a) => !isDelete(a)), ...doomed.map((d) => ['link', 'set', 'dev', d, 'group', group]), ['link', 'del', 'group', group]];
+  return [
+    ...ip.filter((a) => deletedDevice(a) === undefined),
+    ...doomed.map((dev): Action => ({ _tag: 'LinkSet', dev, set: { group: DETACH_GROUP } })),
+    { _tag: 'LinkDelGroup', group: DETACH_GROUP },
+  ];
 };
 
 const targetName = (t: DetachTarget | undefined): string => (t === undefined ? '--all' : typeof t === 'string' ? t : t.tapName);
 
 export interface DetachOptions extends ProgressOptions {
+  /** Who reads and changes the netns (executor.ts). */
+  readonly executor?: Executor;
   /** The netns lock (lock.ts); false when the caller already serialises. */
   readonly lock?: LockOption;
 }
@@ -136,21 +152,23 @@ const reported = (
 /** Removes the attachment(s) of a link or tap; succeeds with nothing to do. 2 spawns to read, 1 per tool to change; under the netns lock. */
 export const detach = (ns: NetnsHandle, target: DetachTarget, opts: DetachOptions = {}): TE.TaskEither<NetmodelError, DetachReport> =>
   reported(ns, `detach ${targetName(target)}`, opts, async (report) => {
-    const view = await readNetns(ns)();
+    const executor = opts.executor ?? DEFAULT_EXECUTOR;
+    const view = await readNetns(ns, executor)();
     if (E.isLeft(view)) return view;
     report('apply');
     const found = select(view.right, target);
     const halfMade = selectHalfMade(view.right, target);
-    return detachFound(ns, view.right, found, halfMade, targetName(target), found.length === 0 && halfMade.length === 0 ? orphanedIngress(view.right, target) : []);
+    return detachFound(ns, view.right, found, halfMade, targetName(target), found.length === 0 && halfMade.length === 0 ? orphanedIngress(view.right, target) : [], executor);
   });
 
 /** Every tapwire attachment in the netns, in one process per tool; under the netns lock. */
 export const detachAll = (ns: NetnsHandle, opts: DetachOptions = {}): TE.TaskEither<NetmodelError, DetachReport> =>
   reported(ns, 'detach --all', opts, async (report) => {
-    const view = await readNetns(ns)();
+    const executor = opts.executor ?? DEFAULT_EXECUTOR;
+    const view = await readNetns(ns, executor)();
     if (E.isLeft(view)) return view;
     report('apply');
-    return detachFound(ns, view.right, select(view.right, undefined), selectHalfMade(view.right, undefined), '--all');
+    return detachFound(ns, view.right, select(view.right, undefined), selectHalfMade(view.right, undefined), '--all', [], executor);
   });
 
 const checkIn = (ns: NetnsHandle, view: NetnsView, target: DetachTarget | undefined): E.Either<NetmodelError, CheckReport[]> => {

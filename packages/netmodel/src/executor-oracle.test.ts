@@ -9,7 +9,8 @@ import { attach, attachMany } from './attach.js';
 import { detach, detachAll } from './detach.js';
 import type { Model } from './model.js';
 import { plan } from './plan.js';
-import { readNetns } from './state.js';
+import { readNetns, type NetnsView } from './state.js';
+import { redirectTarget } from './tc-json.js';
 import { endpointOf, endpointsOf, makeEndpoint, makeEndpoints, netnsFixture, right, SETUPS, stateOf } from './testing.js';
 
 const MODELS_FOR_TEST: readonly Model[] = ['tcfilter', 'macvtap'];
@@ -20,11 +21,27 @@ const comparable = (state: unknown): unknown => {
   return { ...s, links: s.links.map((l) => (l.kind === 'tun' && l.name.startsWith('tw') ? { ...l, mac: 'random' } : l)) };
 };
 
+/** The netns after attaching with one executor; then detached again by the same executor. */
 const afterAttach = async (t: Parameters<typeof right>[0], run: (executor: Executor) => Promise<unknown>, ns: Parameters<typeof stateOf>[0], executor: Executor): Promise<unknown> => {
   right(t, (await run(executor)) as never);
   const state = comparable(await stateOf(ns));
-  right(t, await detachAll(ns)());
+  if (executor === 'netlink') await sameView(t, ns);
+  right(t, await detachAll(ns, { executor })());
   return state;
+};
+
+/** What netmodel decides on, read over rtnetlink and with ip/tc: the same. */
+const sameView = async (t: Parameters<typeof right>[0], ns: Parameters<typeof stateOf>[0]): Promise<void> => {
+  const decisive = (v: NetnsView) => ({
+    links: v.links,
+    routes: v.routes,
+    inDetachGroup: v.inDetachGroup,
+    qdiscs: v.qdiscs.map((q) => ({ dev: q.dev, kind: q.kind, handle: q.handle, parent: q.parent ?? null })).sort((a, b) => JSON.stringify(a).localeCompare(JSON.stringify(b))),
+    redirects: Object.fromEntries(Object.entries(v.filters).map(([dev, fs]) => [dev, fs.map(redirectTarget).filter((x) => x !== undefined)])),
+  });
+  const viaNetlink = right(t, await readNetns(ns, 'netlink')());
+  const viaTools = right(t, await readNetns(ns, 'iproute2')());
+  t.deepEqual(decisive(viaNetlink), decisive(viaTools));
 };
 
 for (const setup of SETUPS) {

@@ -4,8 +4,9 @@ import * as E from 'fp-ts/lib/Either.js';
 import type { Link } from '@tapwire/endpoints';
 import type { Finding } from './findings.js';
 import { describeParent, expectedLower, isOnLowerOf } from './lower.js';
-import type { Argv, Attachment } from './model.js';
-import { readdAddressArgv } from './restore-words.js';
+import type { Attachment } from './model.js';
+import { addrSpecOfWords, routeSpecOfWords, type Action } from './action.js';
+import { readdAddress } from './restore-words.js';
 import { decodeRecord, isTapwireAlias, type AttachRecord } from './record.js';
 import type { NetnsView } from './state.js';
 import { isIngress, redirectTarget } from './tc-json.js';
@@ -81,9 +82,10 @@ export const findingsOf = (view: NetnsView, f: Found): Finding[] => {
   return out;
 };
 
+/** What detach does, as data (action.ts): ip/tc argv and netlink requests are rendered from it. */
 export interface DetachCommands {
-  readonly tc: Argv[];
-  readonly ip: Argv[];
+  readonly tc: Action[];
+  readonly ip: Action[];
 }
 
 /** What removes one attachment and restores its endpoint; only commands that still have work to do. */
@@ -93,12 +95,12 @@ export const detachCommands = (view: NetnsView, f: Found): DetachCommands => {
   if (f.record.model === 'tcfilter') {
     const txqlen = f.record.txqlen;
     return {
-      tc: L !== undefined && hasIngress(view, L.name) ? [['qdisc', 'del', 'dev', L.name, 'ingress']] : [],
+      tc: L !== undefined && hasIngress(view, L.name) ? [{ _tag: 'IngressDel', dev: L.name }] : [],
       // ip runs after tc: the qdisc that raised the txqueuelen is gone by then.
-      ip: [...(L !== undefined && txqlen !== undefined && (L.txqlen ?? 0) !== txqlen ? [['link', 'set', 'dev', L.name, 'txqueuelen', String(txqlen)]] : []), ['link', 'del', 'dev', T]],
+      ip: [...(L !== undefined && txqlen !== undefined && (L.txqlen ?? 0) !== txqlen ? [{ _tag: 'LinkSet', dev: L.name, set: { txqlen } } as const] : []), { _tag: 'LinkDel', dev: T }],
     };
   }
-  if (L === undefined) return { tc: [], ip: [['link', 'del', 'dev', T]] };
+  if (L === undefined) return { tc: [], ip: [{ _tag: 'LinkDel', dev: T }] };
   const present = new Set(L.addresses.map((a) => `${a.local}/${a.prefixlen}`));
   // The macvtap (and the record in its alias) goes last: a detach killed half
   // way leaves the record, and running detach again finishes the restore
@@ -110,11 +112,18 @@ export const detachCommands = (view: NetnsView, f: Found): DetachCommands => {
   return {
     tc: [],
     ip: [
-      ...(takesMacBack && L.kind === 'macvlan' && f.device.flags.includes('UP') ? [['link', 'set', 'dev', T, 'down']] : []),
-      ...(takesMacBack ? [['link', 'set', 'dev', L.name, 'address', f.record.mac]] : []),
-      ...f.record.addresses.filter((ws) => !present.has(ws[0] ?? '')).map((ws) => readdAddressArgv(ws, L.name)),
-      ...f.record.routes.map((ws) => ['route', 'replace', ...ws, 'dev', L.name]),
-      ['link', 'del', 'dev', T],
+      ...(takesMacBack && L.kind === 'macvlan' && f.device.flags.includes('UP') ? [{ _tag: 'LinkSet', dev: T, set: { up: false } } as const] : []),
+      ...(takesMacBack ? [{ _tag: 'LinkSet', dev: L.name, set: { address: f.record.mac } } as const] : []),
+      // The record's words are addrWords/routeSpecWords output (record.ts checks them): data again.
+      ...f.record.addresses.filter((ws) => !present.has(ws[0] ?? '')).flatMap((ws): Action[] => {
+        const spec = addrSpecOfWords(ws);
+        return spec === undefined ? [] : [readdAddress(spec, L.name)];
+      }),
+      ...f.record.routes.flatMap((ws): Action[] => {
+        const route = routeSpecOfWords(ws);
+        return route === undefined ? [] : [{ _tag: 'RouteReplace', dev: L.name, route }];
+      }),
+      { _tag: 'LinkDel', dev: T },
     ],
   };
 };

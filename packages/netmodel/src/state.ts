@@ -9,6 +9,8 @@ import { runBatch, runBatchJson, splitBatchJson, type NetnsHandle } from '@tapwi
 import type { NetmodelError } from './errors.js';
 import { DETACH_GROUP } from './model.js';
 import { decodeFilters, decodeQdiscs, type TcFilter, type TcQdisc } from './tc-json.js';
+import { DEFAULT_EXECUTOR, type Executor } from './executor.js';
+import { readNetnsNetlink } from './state-netlink.js';
 
 export interface NetnsView {
   readonly links: readonly Link[];
@@ -70,8 +72,14 @@ const readTc = (ns: NetnsHandle, links: readonly Link[]): TE.TaskEither<Netmodel
     }),
   );
 
-/** Links, routes, qdiscs and ingress filters of the netns in two process spawns. */
-export const readNetns = (ns: NetnsHandle): TE.TaskEither<NetmodelError, NetnsView> =>
+/**
+ * Links, routes, qdiscs and ingress filters of the netns: over rtnetlink
+ * (state-netlink.ts, no process) or in two process spawns (ip, tc).
+ */
+export const readNetns = (ns: NetnsHandle, reader: Executor = DEFAULT_EXECUTOR): TE.TaskEither<NetmodelError, NetnsView> =>
+  reader === 'netlink' ? readNetnsNetlink(ns) : readNetnsIproute2(ns);
+
+const readNetnsIproute2 = (ns: NetnsHandle): TE.TaskEither<NetmodelError, NetnsView> =>
   pipe(
     readIp(ns),
     TE.chain((ip) => TE.map((tc: Pick<NetnsView, 'qdiscs' | 'filters'>): NetnsView => ({ ...ip, ...tc }))(readTc(ns, ip.links))),
@@ -103,4 +111,4 @@ export const netnsState = (ns: NetnsHandle): TE.TaskEither<NetmodelError, unknow
         Object.entries(v.filters).map(([dev, fs]) => [dev, fs.map((f) => ({ parent: f.parent, protocol: f.protocol, pref: f.pref, kind: f.kind, options: f.options ?? null }))]),
       ),
     };
-  })(readNetns(ns));
+  })(readNetns(ns, 'iproute2'));
