@@ -89,11 +89,11 @@ export const launchCommand = async (argv: readonly string[], io: Output): Promis
   const { values, spec } = args.right;
   const flags = parseLaunchFlags(values);
   if (E.isLeft(flags)) return flags;
+  const via = oneOf('--via', values.via, ['qemu', 'libvirt'] as const, 'qemu');
+  if (E.isLeft(via)) return via;
   const ns = resolveNetns(spec);
   if (E.isLeft(ns)) return ns;
   const json = values.json;
-  const via = oneOf('--via', values.via, ['qemu', 'libvirt'] as const, 'qemu');
-  if (E.isLeft(via)) return via;
   if (via.right === 'libvirt') {
     if (flags.right.vhost === 'on') return E.left(usage('--vhost on: with --via libvirt, libvirt decides (it uses /dev/vhost-net when it exists)'));
     // Loaded only here: other launches never evaluate @tapwire/libvirt.
