@@ -29,8 +29,15 @@ export type CniResult =
       readonly timings: readonly CniTiming[];
       /** Our scenario's median over the reference ptp + host-local ADD. */
       readonly ratios: Readonly<Record<string, number | null>>;
+      /** Peak RSS (kB) of one call of each kind and of the thick daemon, as measureCniAdd reports them. */
+      readonly peakRss: readonly { readonly what: string; readonly kb: number }[];
       readonly notes: readonly string[];
     };
+
+/** Issue 13's targets: a tap + host-local ADD within these multiples of Go ptp's. */
+export const CNI_TARGETS = { thick: 2, standalone: 6 } as const;
+export const TAP_STANDALONE = 'ours: tap + host-local ADD';
+export const TAP_THICK = 'ours thick: tap + host-local ADD (forwarder -> daemon)';
 
 const num = (x: unknown): number => (typeof x === 'number' && Number.isFinite(x) ? x : Number.NaN);
 
@@ -70,14 +77,20 @@ export const runCniBench = async (o: { readonly rounds: number }): Promise<CniRe
     const timings = (Array.isArray(m['timings']) ? m['timings'] : []).map(timingOf).filter((t): t is CniTiming => t !== undefined);
     const reference = timings.find((t) => /reference/i.test(t.scenario));
     const ours = timings.filter((t) => /ours/i.test(t.scenario));
+    const peakRss = (Array.isArray(m['peakRss']) ? m['peakRss'] : []).flatMap((p: unknown) => {
+      const r = (typeof p === 'object' && p !== null ? p : {}) as Record<string, unknown>;
+      return typeof r['what'] === 'string' && typeof r['kb'] === 'number' ? [{ what: r['what'], kb: r['kb'] }] : [];
+    });
     const notes = [
+      ...(Array.isArray(m['notes']) ? m['notes'].filter((n): n is string => typeof n === 'string') : []),
       ...(timings.some((t) => /\bDEL\b/.test(t.scenario)) ? [] : ['DEL is not timed: @tapwire/cni measureCniAdd times ADD only (DEL runs untimed in its cleanup)']),
-      'our plugins are Node executables: their ADD includes node start-up (nodeStartupMs), the Go plugins start in a few ms',
+      'standalone, our plugins are Node executables: their ADD includes node start-up (nodeStartupMs), the Go plugins start in a few ms; thick, a C forwarder hands the call to a running daemon',
     ];
     return {
       rounds: num(m['rounds']),
       nodeStartupMs: timingOf(m['nodeStartup'])?.medianMs ?? null,
       timings,
+      peakRss,
       ratios: Object.fromEntries(ours.map((t) => [t.scenario, reference === undefined || reference.medianMs <= 0 ? null : round(t.medianMs / reference.medianMs, 2)])),
       notes,
     };

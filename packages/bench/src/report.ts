@@ -3,11 +3,19 @@ import { PHASES } from './clock.js';
 import { METHODS, METHOD_LABELS } from './scale.js';
 import { isSkipped, type BenchResults } from './results.js';
 import { FLOOR_TARGET, FLOOR_TARGET_LINKS } from './targets.js';
+import { SHELL_LOOP_MAX_LINKS } from './cli-bench.js';
+import { CNI_TARGETS, TAP_STANDALONE, TAP_THICK } from './cni-bench.js';
+import { ratio } from './stats.js';
+
+/** Issue 13's CLI targets: inspect within 1.5x of node -e 0; attach --all 2.5x faster than a shell loop at 48 links. */
+const INSPECT_TARGET = 1.5;
+const SPEEDUP_TARGET = 2.5;
+const CLI_SPEEDUP_LINKS = 48;
 
 const table = (head: readonly string[], rows: readonly (readonly (string | number)[])[]): string =>
   [`| ${head.join(' | ')} |`, `|${head.map((_, i) => (i === 0 ? '---' : '---:')).join('|')}|`, ...rows.map((r) => `| ${r.join(' | ')} |`)].join('\n');
 
-const x = (r: number | null): string => (r === null ? 'n/a' : `${r.toFixed(2)}x`);
+const x = (r: number | null | undefined): string => (r === null || r === undefined ? 'n/a' : `${r.toFixed(2)}x`);
 const ms = (n: number): string => (Number.isFinite(n) ? n.toFixed(1) : 'n/a');
 
 const scaleSection = (r: BenchResults): string => {
@@ -82,17 +90,31 @@ const targetsSection = (r: BenchResults): string => {
   return ['## Targets', '', floorLine, spawnLine].join('\n');
 };
 
-const cliSection = (r: BenchResults): string =>
-  [
+const kb = (n: number): string => `${(n / 1024).toFixed(1)} MB`;
+
+const cliSection = (r: BenchResults): string => {
+  const c = r.cli;
+  const first = c.bySize[0];
+  const inspectVsNode = first === undefined ? null : ratio(first.inspectMs, c.nodeStartMs);
+  const loop = c.bySize.filter((e) => e.attachSpeedup !== null && e.attachSpeedup !== undefined);
+  const at48 = loop.find((e) => e.links === CLI_SPEEDUP_LINKS) ?? loop.at(-1);
+  return [
     '## CLI wall time',
     '',
-    `\`node packages/cli/bin/tapwire.js ...\` from spawn to exit, node start-up included (\`node -e 0\` alone: ${ms(r.cli.nodeStartMs)} ms). attach uses --queues ${r.cli.queues}.`,
+    `\`node packages/cli/bin/tapwire.js ...\` from spawn to exit, node start-up included (\`node -e 0\` alone: ${ms(c.nodeStartMs)} ms). ` +
+      (c.bundleBytes === undefined ? '' : c.bundleBytes === null ? `${c.bundleNote ?? 'no bundle'}. ` : `The bin runs the bundle built at the start of this section (dist/tapwire.cjs, ${(c.bundleBytes / 1024).toFixed(0)} KiB; "modules": the compiled dist/ instead). `) +
+      `attach uses --queues ${c.queues}. Shell loop: a bash script with one \`ip -n\`/\`tc -n\` process per operation (the same commands), up to ${SHELL_LOOP_MAX_LINKS} links.`,
     '',
     table(
-      ['links', 'inspect --json ms', 'attach --all ms', 'detach --all ms'],
-      r.cli.bySize.map((e) => [e.links, ms(e.inspectMs), ms(e.attachAllMs), ms(e.detachAllMs)]),
+      ['links', 'inspect --json ms', 'inspect (modules) ms', 'attach --all ms', 'shell loop attach ms', 'loop / attach --all', 'detach --all ms', 'shell loop detach ms'],
+      c.bySize.map((e) => [e.links, ms(e.inspectMs), ms(e.inspectModulesMs), ms(e.attachAllMs), ms(e.shellLoopAttachMs ?? NaN), x(e.attachSpeedup), ms(e.detachAllMs), ms(e.shellLoopDetachMs ?? NaN)]),
     ),
+    '',
+    `Targets: inspect (${first?.links ?? '?'} link${first?.links === 1 ? '' : 's'}) / node -e 0 = ${x(inspectVsNode)} (<= ${INSPECT_TARGET}x: ${inspectVsNode !== null && inspectVsNode <= INSPECT_TARGET ? 'met' : 'not met'}); ` +
+      `attach --all faster than the shell loop at ${at48?.links ?? '?'} links: ${x(at48?.attachSpeedup ?? null)} (>= ${SPEEDUP_TARGET}x: ${(at48?.attachSpeedup ?? 0) >= SPEEDUP_TARGET ? 'met' : 'not met'}).`,
+    ...(c.peakRssKb === null || c.peakRssKb === undefined ? [] : ['', `Peak RSS: node -e 0 ${kb(c.peakRssKb.nodeE0)}, inspect ${kb(c.peakRssKb.inspect)}, attach --all ${kb(c.peakRssKb.attachAll)} (${c.peakRssKb.links} link${c.peakRssKb.links === 1 ? '' : 's'}).`]),
   ].join('\n');
+};
 
 const bootSection = (r: BenchResults): string => {
   if (isSkipped(r.boot)) return ['## Guest boot to network up', '', `Skipped: ${r.boot.skipped}.`].join('\n');
@@ -122,15 +144,22 @@ const bootSection = (r: BenchResults): string => {
 const cniSection = (r: BenchResults): string => {
   if (isSkipped(r.cni)) return ['## CNI ADD/DEL', '', `Skipped: ${r.cni.skipped}.`].join('\n');
   const c = r.cni;
+  const verdict = (scenario: string, target: number): string => {
+    const v = c.ratios[scenario];
+    return v === undefined ? `${scenario}: not measured` : `${scenario}: ${x(v ?? null)} of ptp (<= ${target}x: ${v !== null && v <= target ? 'met' : 'not met'})`;
+  };
   return [
     '## CNI ADD/DEL',
     '',
-    `@tapwire/cni's measureCniAdd, ${c.rounds} round(s), run inside a throwaway netns; each call timed from spawn to exit. node start-up alone: ${c.nodeStartupMs === null ? 'n/a' : ms(c.nodeStartupMs)} ms.`,
+    `@tapwire/cni's measureCniAdd, ${c.rounds} round(s) after one untimed warm-up, run inside a throwaway netns; each call timed from spawn to exit. node start-up alone: ${c.nodeStartupMs === null ? 'n/a' : ms(c.nodeStartupMs)} ms.`,
     '',
     table(
       ['scenario', 'median ms', 'min ms', 'max ms', 'vs reference ptp ADD'],
       c.timings.map((t) => [t.scenario, ms(t.medianMs), ms(t.minMs), ms(t.maxMs), t.scenario in c.ratios ? x(c.ratios[t.scenario] ?? null) : '']),
     ),
+    '',
+    `Targets: ${verdict(TAP_THICK, CNI_TARGETS.thick)}; ${verdict(TAP_STANDALONE, CNI_TARGETS.standalone)}.`,
+    ...((c.peakRss ?? []).length === 0 ? [] : ['', `Peak RSS: ${(c.peakRss ?? []).map((p) => `${p.what} ${kb(p.kb)}`).join('; ')}.`]),
     ...c.notes.map((n) => `\nNote: ${n}.`),
   ].join('\n');
 };
