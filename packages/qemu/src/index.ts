@@ -1,7 +1,5 @@
 export * from './args/index.js';
 export * from './guest/index.js';
-export type { VmRun, SpawnVmOptions } from './launch/spawn-vm.js';
-export { spawnVm } from './launch/spawn-vm.js';
 export type { Qmp, QmpError, QmpEvent, QmpStatus } from './launch/qmp.js';
 export type { QmpReady } from './launch/qmp-ready.js';
 export { qmpReady } from './launch/qmp-ready.js';

@@ -39,6 +39,8 @@ export interface StartVmSpec {
 const READY_WITHIN_MS = 10_000;
 const QUIT_GRACE_MS = 2_000;
 const MARKER = /TAPWIRE-[A-Z0-9-]+/;
+/** How long a QMP failure waits for QEMU's own exit before blaming QMP. */
+const EXIT_GRACE_MS = 500;
 /** QMP events are polled off the client (it keeps them in order) this often. */
 const EVENT_POLL_MS = 50;
 
@@ -128,13 +130,16 @@ export const startVm =
 
     const ready = await qmpReady(spec.qmpSocket, spec.readyWithinMs ?? READY_WITHIN_MS, gone.signal);
     if (E.isLeft(ready)) {
-      // A dying QEMU closes its socket before node sees the exit; its stderr says more.
+      // A dying QEMU closes its socket before node sees the exit; that exit
+      // (code, stderr) says more than the QMP failure it caused.
+      await Promise.race([exited, new Promise((r) => setTimeout(r, EXIT_GRACE_MS))]);
+      const byItself = gone.signal.aborted && stoppedBy === undefined;
       kill();
       const exit = await exited;
       spec.signal?.removeEventListener('abort', onAbort);
       if (isAborted(spec.signal)) return E.left({ _tag: 'Aborted', what: 'starting the VM', reason: abortReason(spec.signal) });
-      return exit.exitCode !== undefined && stoppedBy === undefined
-        ? E.left({ _tag: 'VmStartFailed', detail: `QEMU exited with code ${exit.exitCode} before it was ready`, stderr: lastLines(exit.stderr) })
+      return byItself
+        ? E.left({ _tag: 'VmStartFailed', detail: `QEMU exited (${exit.exitCode === undefined ? (exit.signal ?? '?') : `code ${exit.exitCode}`}) before it was ready`, stderr: lastLines(exit.stderr) })
         : E.left({ _tag: 'VmNotReady', accel: '?', cause: ready.left, stderr: lastLines(exit.stderr) });
     }
     const qmp = ready.right.qmp;
@@ -187,7 +192,8 @@ export const startVm =
       return r;
     };
     table = nicTable(spec.nics ?? [], refresh);
-    const addressed = await refresh()();
+    // No NIC, nothing to address (a hotplug adds them later and refreshes then).
+    const addressed = table.list().length === 0 ? E.right([]) : await refresh()();
     if (E.isLeft(addressed)) {
       await stop()();
       return E.left(addressed.left);
