@@ -2,7 +2,10 @@
 // Stages the image's build context in DIR (after `npx tsc -b`): DIR/Containerfile
 // and DIR/rootfs, the tree the image adds to its base in one layer:
 //   /opt/tapwire/cni/{tap,macvtap,tc-redirect-tap}  `tapwire cni install --dir`
+//   /opt/tapwire/thick/{tap,macvtap,tc-redirect-tap} `tapwire cni install --thick`: C
+//                                                   forwarders to the daemon's socket
 //   /opt/tapwire/bin/tapwire-device-plugin          the device plugin, one bundled file
+//   /opt/tapwire/bin/tapwire-cni-daemon             the thick mode's daemon, one bundled file
 //   /opt/tapwire/{entrypoint.sh,check-base.mjs}     from deploy/
 //   <this checkout>/...                             the files those bundles open
 //                                                   by this checkout's absolute paths
@@ -39,10 +42,18 @@ mkdirSync(dir, { recursive: true });
 const rootfs = join(dir, 'rootfs');
 const app = join(rootfs, 'opt', 'tapwire');
 
-// 1. The CNI plugins, exactly as `tapwire cni install` writes them.
-const cli = spawnSync(process.execPath, [join(PACKAGES, 'cli', 'bin', 'tapwire.js'), 'cni', 'install', '--dir', join(app, 'cni')], { stdio: ['ignore', 'pipe', 'inherit'], encoding: 'utf8' });
-if (cli.status !== 0) fail(`tapwire cni install failed (exit ${cli.status ?? cli.signal})`);
-process.stderr.write(cli.stdout);
+// 1. The CNI plugins, exactly as `tapwire cni install` writes them: the
+// bundles (thin: they run on the node with the node's node), and the
+// forwarders (thick: compiled here with cc against this machine's libc; they
+// run on the node and hand each call to the daemon in the DaemonSet's pod).
+const DAEMON_SOCKET = '/run/tapwire/cni.sock';
+const install = (extra, sub) => {
+  const r = spawnSync(process.execPath, [join(PACKAGES, 'cli', 'bin', 'tapwire.js'), 'cni', 'install', '--dir', join(app, sub), ...extra], { stdio: ['ignore', 'pipe', 'inherit'], encoding: 'utf8' });
+  if (r.status !== 0) fail(`tapwire cni install ${extra.join(' ')} failed (exit ${r.status ?? r.signal})`);
+  process.stderr.write(r.stdout);
+};
+install([], 'cni');
+install(['--thick', '--socket', DAEMON_SOCKET], 'thick');
 
 // 2. The device plugin as one file, by the same bundler (fp-ts/es6, execa shim, lazy koffi).
 const { bundleExecutable } = await import(pathToFileURL(join(PACKAGES, 'cni', 'dist', 'index.js')).href);
@@ -55,6 +66,12 @@ const dp = await bundleExecutable({
   title: 'tapwire device plugin (macvtap.network.kubevirt.io)',
 });
 process.stderr.write(`bundled ${dp.file} (${dp.bytes} bytes)\n`);
+const daemon = await bundleExecutable({
+  entry: { file: join(PACKAGES, 'cni', 'dist', 'entry', 'daemon.js') },
+  outfile: join(app, 'bin', 'tapwire-cni-daemon'),
+  title: 'tapwire CNI daemon (thick mode)',
+});
+process.stderr.write(`bundled ${daemon.file} (${daemon.bytes} bytes)\n`);
 
 // 3. What the bundles open by checkout path: api.proto, and koffi (its
 // loader, package.json and this platform's prebuilt binary only: 28 MB -> ~2 MB).

@@ -1,17 +1,27 @@
 #!/bin/sh
-# The DaemonSet container's entrypoint: install the CNI executables into the
+# The DaemonSet's node-agent container: install the CNI executables into the
 # host's CNI bin dir (mounted at $TAPWIRE_CNI_BIN_DIR), then run the device
-# plugin in the foreground (exec: it gets SIGTERM from the kubelet/runtime
-# directly, deletes its macvtaps and socket, and exits 0).
+# plugin in the foreground (exec: it gets SIGTERM from the runtime directly,
+# deletes its macvtaps and socket, and exits 0).
+# $TAPWIRE_CNI_MODE picks the executables:
+#   thick  C forwarders that hand each call to `tapwire-cni-daemon` (the
+#          DaemonSet's cni-daemon container); the node needs only libc;
+#   thin   the bundled plugins themselves; they run on the node, so the node
+#          needs node >= 20, iproute2, nsenter and koffi (deploy/README.md).
 # Each executable is copied under a temp name in the same directory and
 # renamed over the old one, so a runtime calling the plugin at that moment
 # sees the old file or the new one, never a half-written one.
 set -eu
 
-src=/opt/tapwire/cni
+mode=${TAPWIRE_CNI_MODE:-thick}
 dest=${TAPWIRE_CNI_BIN_DIR:-/host/opt/cni/bin}
 plugin_dir=${TAPWIRE_DEVICE_PLUGIN_DIR:-/var/lib/kubelet/device-plugins}
 
+case "$mode" in
+  thick) src=/opt/tapwire/thick ;;
+  thin) src=/opt/tapwire/cni ;;
+  *) echo "tapwire: TAPWIRE_CNI_MODE must be thick or thin, found '$mode'" >&2; exit 1 ;;
+esac
 if [ ! -d "$dest" ]; then
   echo "tapwire: the host CNI bin dir is not mounted at $dest (hostPath volume missing?)" >&2
   exit 1
@@ -23,7 +33,7 @@ for name in tap macvtap tc-redirect-tap; do
   cp "$src/$name" "$tmp"
   chmod 0755 "$tmp"
   mv -f "$tmp" "$dest/$name"
-  echo "tapwire: installed $dest/$name" >&2
+  echo "tapwire: installed $dest/$name ($mode)" >&2
 done
 
 exec node /opt/tapwire/bin/tapwire-device-plugin --dir "$plugin_dir" "$@"
