@@ -6,23 +6,29 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import test from 'ava';
 import { sh } from '@tapwire/testkit';
+import { DEFAULT_SOCKET } from '../../cni/dist/index.js';
 import { DEPLOY_DIR, REPO } from './paths.js';
 
 const build = async (dir: string): Promise<string> => sh([process.execPath, join(DEPLOY_DIR, 'build.mjs'), dir]);
 
-test('the context: the CNI bundles, the device plugin bundle, the entrypoint; and every checkout path a bundle names is staged', async (t) => {
+test('the context: the CNI bundles and forwarders, the device plugin and daemon bundles, the entrypoint; and every checkout path a bundle names is staged', async (t) => {
   const tmp = mkdtempSync(join(tmpdir(), 'tapwire-context-'));
   t.teardown(() => rmSync(tmp, { recursive: true, force: true }));
   const context = join(tmp, 'context');
   await build(context);
   const app = join(context, 'rootfs', 'opt', 'tapwire');
   t.deepEqual(readdirSync(context).sort(), ['Containerfile', 'rootfs']);
+  t.deepEqual(readdirSync(app).sort(), ['bin', 'check-base.mjs', 'cni', 'entrypoint.sh', 'thick']);
   t.deepEqual(readdirSync(join(app, 'cni')).sort(), ['macvtap', 'tap', 'tc-redirect-tap']);
-  for (const f of ['cni/tap', 'cni/macvtap', 'cni/tc-redirect-tap', 'bin/tapwire-device-plugin', 'entrypoint.sh']) t.is(statSync(join(app, f)).mode & 0o777, 0o755, f);
+  t.deepEqual(readdirSync(join(app, 'thick')).sort(), ['macvtap', 'tap', 'tc-redirect-tap']);
+  t.deepEqual(readdirSync(join(app, 'bin')).sort(), ['tapwire-cni-daemon', 'tapwire-device-plugin']);
+  for (const f of ['cni/tap', 'thick/tap', 'bin/tapwire-device-plugin', 'bin/tapwire-cni-daemon', 'entrypoint.sh']) t.is(statSync(join(app, f)).mode & 0o777, 0o755, f);
+  // The forwarders call the socket the DaemonSet's cni-daemon serves.
+  t.true(readFileSync(join(app, 'thick', 'tap')).includes(DEFAULT_SOCKET));
 
   const named = new Set<string>();
   const escaped = REPO.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-  for (const f of ['cni/tap', 'cni/macvtap', 'cni/tc-redirect-tap', 'bin/tapwire-device-plugin']) {
+  for (const f of ['cni/tap', 'cni/macvtap', 'cni/tc-redirect-tap', 'bin/tapwire-device-plugin', 'bin/tapwire-cni-daemon']) {
     for (const m of readFileSync(join(app, f), 'utf8').matchAll(new RegExp(`"(?:file://)?(${escaped}[^"]*)"`, 'g'))) named.add(`${m[1]?.slice(REPO.length)}`);
   }
   // koffi's loader (the bundler's lazy require), and the module URL api.js

@@ -1,57 +1,32 @@
-// The image as a DaemonSet runs it, as far as one machine can: the context
-// staged by deploy/build.mjs, built by Podman from a local base (no registry),
-// run privileged in a throwaway netns playing the node (a veth `lowr` as the
-// lower device) with the DaemonSet's own mounts and env, its host paths being
-// temp dirs. Kubelet is the device plugin's stand-in, listening in the
-// host-side plugin dir. Everything (containers, images, storage, netns, temp
-// dirs) goes on teardown, also on failure.
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+// The image's node-agent container as the DaemonSet runs it, in thin mode
+// (the bundled plugins installed on the node), as far as one machine can:
+// built by Podman from a local base, run privileged in a throwaway netns
+// playing the node (a veth `lowr` as the lower device) with the DaemonSet's
+// own mounts and env, its host paths being temp dirs. Kubelet is the device
+// plugin's stand-in, listening in the host-side plugin dir. Everything
+// (containers, images, storage, netns, temp dirs) goes on teardown, also on failure.
+import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import test from 'ava';
-import { makeNetns, requireCommand, requireRoot, sh, uniqueName } from '@tapwire/testkit';
+import test, { type ExecutionContext } from 'ava';
+import { requireCommand, requireRoot, sh, uniqueName } from '@tapwire/testkit';
 import { startKubelet, until } from '../../device-plugin/dist/testing/kubelet.js';
-import { addVeth, macvtaps } from '../../device-plugin/dist/testing/rig.js';
-import { nodeAgent } from './daemonset.js';
-import { readManifests } from './manifests.js';
-import { DEPLOY_DIR, MANIFEST_DIR } from './paths.js';
-import { BUSYBOX, filesEndingWith, importBase, privatePodman } from './testing/podman.js';
+import { macvtaps } from '../../device-plugin/dist/testing/rig.js';
+import { podmanRunArgs } from './daemonset.js';
+import { baseOnly, buildImage, IMAGE_COMMANDS, makeNode } from './testing/image.js';
 
 const PLUGINS = ['macvtap', 'tap', 'tc-redirect-tap'];
 const RESOURCE = 'macvtap.network.kubevirt.io/dp';
+const VERSION_STDIN = '{"cniVersion": "1.0.0"}';
 
 const since = (start: number): number => Date.now() - start;
+const gated = (t: ExecutionContext): boolean => requireRoot(t) && IMAGE_COMMANDS.every((c) => requireCommand(t, c));
 
-test('the image installs the CNI executables into the host dir and its device plugin registers with kubelet; podman stop ends it cleanly; a bad DP_MACVTAP_CONF stops it at start', async (t) => {
-  if (!requireRoot(t)) return;
-  for (const cmd of ['podman', 'runc', 'ldd', 'tar', 'nsenter', 'ip', BUSYBOX]) if (!requireCommand(t, cmd)) return;
+test('thin: the image installs the CNI bundles into the host dir and its device plugin registers with kubelet; podman stop ends it cleanly; a bad DP_MACVTAP_CONF stops it at start', async (t) => {
+  if (!gated(t)) return;
   t.timeout(600_000, 'a Podman build on 2 shared cores');
-  const agent = nodeAgent(readManifests(MANIFEST_DIR));
-  const tmp = mkdtempSync(join(tmpdir(), 'tapwire-deploy-'));
-  t.teardown(() => rmSync(tmp, { recursive: true, force: true }));
-
-  // The build context, as README.md says to make it.
-  let start = Date.now();
-  const context = join(tmp, 'context');
-  await sh([process.execPath, join(DEPLOY_DIR, 'build.mjs'), context]);
-  t.log(`staged the context in ${since(start)} ms`);
-
-  const p = privatePodman(t, join(tmp, 'podman'));
-  const base = `localhost/tapwire-deploy-base:${uniqueName('t')}`;
-  const image = `localhost/tapwire-node:${uniqueName('t')}`;
-  start = Date.now();
-  await importBase(p, base, ['/usr/bin/node', '/usr/bin/ip', '/usr/bin/nsenter'], filesEndingWith(join(context, 'rootfs'), '.node'));
-  t.log(`imported the base in ${since(start)} ms`);
-  start = Date.now();
-  await p.podman(['build', '--pull=never', '--network', 'none', '--build-arg', `BASE=${base}`, '--tag', image, context]);
-  t.log(`built the image in ${since(start)} ms`);
-
-  // The node: a netns with the lower device, and the DaemonSet's hostPaths as temp dirs.
-  const ns = await makeNetns(t, 'twdep');
-  await addVeth(ns.name);
-  const host = join(tmp, 'host');
-  const hostDir = (hostPath: string): string => join(host, hostPath);
-  for (const m of agent.mounts) mkdirSync(hostDir(m.hostPath), { recursive: true });
+  const b = await buildImage(t);
+  const { ns, hostDir } = await makeNode(t, b);
+  const agent = b.agent.container('node-agent');
   const cniBin = hostDir('/opt/cni/bin');
   const pluginDir = hostDir('/var/lib/kubelet/device-plugins');
   // What a node may already hold: another plugin (left alone), an older tap
@@ -65,16 +40,12 @@ test('the image installs the CNI executables into the host dir and its device pl
 
   const conf = JSON.stringify([{ name: 'dp', lowerDevice: 'lowr', capacity: 2 }]);
   const name = uniqueName('twnode');
-  start = Date.now();
-  await p.podman([
-    'run', '--detach', '--name', name,
-    ...(agent.privileged ? ['--privileged'] : []),
-    '--network', `ns:${ns.path}`,
-    ...agent.mounts.flatMap((m) => ['--volume', `${hostDir(m.hostPath)}:${m.mountPath}`]),
-    ...Object.entries(agent.env).flatMap(([k, v]) => ['--env', `${k}=${v}`]),
-    '--env', `DP_MACVTAP_CONF=${conf}`,
-    '--log-driver', 'k8s-file',
-    image,
+  const run = podmanRunArgs(agent, hostDir);
+  let start = Date.now();
+  await b.podman.podman([
+    'run', '--detach', '--name', name, '--network', `ns:${ns.path}`, '--log-driver', 'k8s-file',
+    ...run.flags, '--env', 'TAPWIRE_CNI_MODE=thin', '--env', `DP_MACVTAP_CONF=${conf}`,
+    b.image, ...run.command,
   ]);
   const registeredMs = await until('the plugin in the container to register and list', () => (kubelet.latest(RESOURCE)?.lists.length ?? 0) > 0, 60_000);
   t.log(`registered ${registeredMs} ms after podman run returned (${since(start)} ms after it started)`);
@@ -89,14 +60,14 @@ test('the image installs the CNI executables into the host dir and its device pl
   for (const plugin of PLUGINS) {
     const file = join(cniBin, plugin);
     t.is(statSync(file).mode & 0o777, 0o755, plugin);
-    t.true(readFileSync(file).equals(readFileSync(join(context, 'rootfs', 'opt', 'tapwire', 'cni', plugin))), `${plugin} is the staged bundle`);
-    const version = JSON.parse(await sh(['env', 'CNI_COMMAND=VERSION', file], '{"cniVersion": "1.0.0"}')) as { supportedVersions?: string[] };
+    t.true(readFileSync(file).equals(readFileSync(join(b.context, 'rootfs', 'opt', 'tapwire', 'cni', plugin))), `${plugin} is the staged bundle`);
+    const version = JSON.parse(await sh(['env', 'CNI_COMMAND=VERSION', file], VERSION_STDIN)) as { supportedVersions?: string[] };
     t.true(version.supportedVersions?.includes('1.0.0'), `${plugin} VERSION: ${JSON.stringify(version)}`);
   }
 
   // The DaemonSet's readiness probe, run where kubelet runs it: ready now.
   t.not(agent.readinessCommand.length, 0);
-  await p.podman(['exec', name, ...agent.readinessCommand]);
+  await b.podman.podman(['exec', name, ...agent.readinessCommand]);
 
   // The plugin works in the node netns from inside the container (ip, nsenter, koffi all there).
   const alloc = await kubelet.call(RESOURCE, 'Allocate', { container_requests: [{ devices_ids: ['dpMvp0'] }] });
@@ -107,23 +78,35 @@ test('the image installs the CNI executables into the host dir and its device pl
 
   // As kubelet/the runtime stops a pod: SIGTERM, then the grace period.
   start = Date.now();
-  await p.podman(['stop', '--time', '30', name]);
+  await b.podman.podman(['stop', '--time', '30', name]);
   t.log(`stopped ${since(start)} ms after podman stop`);
-  t.is((await p.podman(['inspect', '--format', '{{.State.ExitCode}}', name])).trim(), '0');
+  t.is((await b.podman.podman(['inspect', '--format', '{{.State.ExitCode}}', name])).trim(), '0');
   // Both streams as the runtime logged them (podman logs would split them over its own stdout/stderr).
-  const logs = readFileSync((await p.podman(['inspect', '--format', '{{.HostConfig.LogConfig.Path}}', name])).trim(), 'utf8');
-  t.regex(logs, /installed \/host\/opt\/cni\/bin\/tc-redirect-tap/);
+  const logs = readFileSync((await b.podman.podman(['inspect', '--format', '{{.HostConfig.LogConfig.Path}}', name])).trim(), 'utf8');
+  t.regex(logs, /installed \/host\/opt\/cni\/bin\/tc-redirect-tap \(thin\)/);
   t.regex(logs, /offering macvtap\.network\.kubevirt\.io\/dp \(2 on lowr, bridge\)/);
   t.deepEqual(await macvtaps(ns.name), [], 'the plugin deleted the macvtap it made');
   t.false(readdirSync(pluginDir).includes('macvtap.network.kubevirt.io_dp.sock'), 'and its socket');
 
   // A bad ConfigMap value stops the container at start, the problem named in its log.
   const bad = uniqueName('twbad');
-  await p.podman([
-    'run', '--name', bad, '--privileged', '--network', `ns:${ns.path}`, '--log-driver', 'k8s-file',
-    ...agent.mounts.flatMap((m) => ['--volume', `${hostDir(m.hostPath)}:${m.mountPath}`]),
-    '--env', 'DP_MACVTAP_CONF=[{"name": "dp"}]', image,
-  ]).catch(() => undefined);
-  t.is((await p.podman(['inspect', '--format', '{{.State.ExitCode}}', bad])).trim(), '1');
-  t.regex(readFileSync((await p.podman(['inspect', '--format', '{{.HostConfig.LogConfig.Path}}', bad])).trim(), 'utf8'), /bad DP_MACVTAP_CONF: DP_MACVTAP_CONF\[0\]\.lowerDevice: expected a link name/);
+  await b.podman.podman(['run', '--name', bad, '--network', `ns:${ns.path}`, '--log-driver', 'k8s-file', ...run.flags, '--env', 'DP_MACVTAP_CONF=[{"name": "dp"}]', b.image]).catch(() => undefined);
+  t.is((await b.podman.podman(['inspect', '--format', '{{.State.ExitCode}}', bad])).trim(), '1');
+  t.regex(readFileSync((await b.podman.podman(['inspect', '--format', '{{.HostConfig.LogConfig.Path}}', bad])).trim(), 'utf8'), /bad DP_MACVTAP_CONF: DP_MACVTAP_CONF\[0\]\.lowerDevice: expected a link name/);
+});
+
+// Known gap (why the DaemonSet installs the thick forwarders): a thin bundle
+// requires koffi by this checkout's absolute path (bundler.ts), and @tapwire/sys
+// evaluates koffi when imported (libc.ts's POINTER_SIZE), so on a node with node
+// but without this checkout even VERSION fails. The base image is such a node.
+// This passes while that is so; when it starts to fail, make it a plain test.
+test.failing('thin: the installed bundles answer VERSION on a node that has node but not this checkout', async (t) => {
+  if (!gated(t)) return;
+  t.timeout(600_000, 'a Podman import on 2 shared cores');
+  const b = await baseOnly(t);
+  const cni = join(b.context, 'rootfs', 'opt', 'tapwire', 'cni');
+  for (const plugin of PLUGINS) {
+    const out = await b.podman.podman(['run', '--rm', '--interactive', '--network', 'none', '--volume', `${cni}:/opt/cni/bin:ro`, '--env', 'CNI_COMMAND=VERSION', b.base, `/opt/cni/bin/${plugin}`], VERSION_STDIN).catch((e: unknown) => (e as Error).message);
+    t.regex(out, /"supportedVersions"/, plugin);
+  }
 });

@@ -1,7 +1,9 @@
 // deploy/manifests against the Kubernetes API schema (kubernetes-models), and
 // what the schema cannot see: the DaemonSet's host mounts, privileges and
 // ConfigMap are the ones the image and the device plugin expect.
+import { dirname } from 'node:path';
 import test from 'ava';
+import { DEFAULT_SOCKET } from '../../cni/dist/index.js';
 import { CONFIG_ENV, parseConfig } from '../../device-plugin/dist/index.js';
 import { configMapData, nodeAgent } from './daemonset.js';
 import { readManifests, schemaProblems, type Manifest } from './manifests.js';
@@ -31,20 +33,37 @@ test('the schema check is not vacuous: a broken DaemonSet and an unknown kind ar
   ]);
 });
 
-test('the DaemonSet: host network, privileged, the host CNI bin dir and kubelet plugin dir mounted where the image looks', (t) => {
+test('the DaemonSet: host network and PIDs; node-agent mounts the host CNI bin dir and kubelet plugin dir where the image looks', (t) => {
   const agent = nodeAgent(manifests);
-  t.true(agent.hostNetwork, 'the plugin makes macvtaps on the host links');
-  t.true(agent.privileged);
+  t.true(agent.hostNetwork, 'the device plugin makes macvtaps on the host links; the daemon runs plugins in the host netns');
+  t.true(agent.hostPID, 'a runtime may pass CNI_NETNS=/proc/PID/ns/net to the daemon');
   t.true(agent.selectorMatchesTemplate, 'the API server refuses a selector that does not match the template');
-  const mountOf = (hostPath: string): string | undefined => agent.mounts.find((m) => m.hostPath === hostPath)?.mountPath;
-  t.is(mountOf('/opt/cni/bin'), agent.env['TAPWIRE_CNI_BIN_DIR']);
-  t.is(mountOf('/var/lib/kubelet/device-plugins'), agent.env['TAPWIRE_DEVICE_PLUGIN_DIR']);
-  t.is(agent.mounts.length, 2, 'nothing else of the host is mounted');
+  t.deepEqual(agent.containers.map((c) => c.name), ['node-agent', 'cni-daemon']);
+  t.deepEqual(new Set(agent.containers.map((c) => c.image)).size, 1, 'one image');
+  t.true(agent.containers.every((c) => c.privileged));
+  const na = agent.container('node-agent');
+  t.deepEqual(na.command, [], 'the image entrypoint');
+  const mountOf = (hostPath: string): string | undefined => na.mounts.find((m) => m.hostPath === hostPath)?.mountPath;
+  t.is(mountOf('/opt/cni/bin'), na.env['TAPWIRE_CNI_BIN_DIR']);
+  t.is(mountOf('/var/lib/kubelet/device-plugins'), na.env['TAPWIRE_DEVICE_PLUGIN_DIR']);
+  t.is(na.env['TAPWIRE_CNI_MODE'], 'thick');
+  t.is(na.mounts.length, 2, 'nothing else of the host is mounted');
+});
+
+test('the DaemonSet: cni-daemon serves the socket the forwarders call, sees pod netns and runs the node IPAM plugins at their node paths', (t) => {
+  const d = nodeAgent(manifests).container('cni-daemon');
+  t.deepEqual(d.command, ['node', '/opt/tapwire/bin/tapwire-cni-daemon', '--socket', DEFAULT_SOCKET]);
+  const byHost = Object.fromEntries(d.mounts.map((m) => [m.hostPath, m]));
+  t.like(byHost[dirname(DEFAULT_SOCKET)], { mountPath: dirname(DEFAULT_SOCKET), readOnly: false });
+  t.like(byHost['/run/netns'], { mountPath: '/run/netns', propagation: 'HostToContainer' });
+  t.like(byHost['/opt/cni/bin'], { mountPath: '/opt/cni/bin', readOnly: true });
+  t.like(byHost['/var/lib/cni'], { mountPath: '/var/lib/cni', readOnly: false });
+  t.is(d.mounts.length, 4);
 });
 
 test("the DaemonSet's ConfigMap exists beside it and its DP_MACVTAP_CONF is one the device plugin accepts", (t) => {
   const agent = nodeAgent(manifests);
-  t.deepEqual(agent.envFromConfigMaps, ['tapwire-device-plugin-config']);
+  t.deepEqual(agent.container('node-agent').envFromConfigMaps, ['tapwire-device-plugin-config']);
   const data = configMapData(manifests, agent.namespace, 'tapwire-device-plugin-config');
   const conf = data?.[CONFIG_ENV];
   if (conf === undefined) return t.fail(`no ${CONFIG_ENV} in the ConfigMap`);

@@ -14,8 +14,8 @@ import { sh } from '@tapwire/testkit';
 
 export interface PrivatePodman {
   readonly dir: string;
-  /** Runs podman with the private config; throws (with its stderr) on failure. */
-  readonly podman: (args: readonly string[]) => Promise<string>;
+  /** Runs podman with the private config (input on its stdin); throws (with its stderr) on failure. */
+  readonly podman: (args: readonly string[], input?: string) => Promise<string>;
 }
 
 const toml = (v: string | readonly string[]): string => (typeof v === 'string' ? JSON.stringify(v) : `[${v.map((s) => JSON.stringify(s)).join(', ')}]`);
@@ -50,8 +50,8 @@ export const privatePodman = (t: ExecutionContext, dir: string): PrivatePodman =
   writeFileSync(join(dir, 'containers.conf'), containersConf(dir));
   writeFileSync(join(dir, 'storage.conf'), storageConf(dir));
   // env(1) sets the two variables for podman alone: argv, no shell.
-  const podman = (args: readonly string[]): Promise<string> =>
-    sh(['env', `CONTAINERS_CONF=${join(dir, 'containers.conf')}`, `CONTAINERS_STORAGE_CONF=${join(dir, 'storage.conf')}`, 'podman', ...args]);
+  const podman = (args: readonly string[], input?: string): Promise<string> =>
+    sh(['env', `CONTAINERS_CONF=${join(dir, 'containers.conf')}`, `CONTAINERS_STORAGE_CONF=${join(dir, 'storage.conf')}`, 'podman', ...args], input);
   t.teardown(async () => {
     for (const args of [['rm', '--all', '--force', '--time', '0'], ['rmi', '--all', '--force']]) {
       await podman(args).catch((e: unknown) => t.log(`teardown: podman ${args.join(' ')}: ${(e as Error).message}`));
@@ -74,12 +74,13 @@ const copyAt = (rootfs: string, path: string): void => {
 };
 
 export const BUSYBOX = '/bin/busybox';
-const APPLETS = ['sh', 'cp', 'mv', 'rm', 'chmod', 'ls', 'cat', 'mkdir', 'sleep', 'env'];
+const APPLETS = ['sh', 'cp', 'mv', 'rm', 'chmod', 'ls', 'cat', 'mkdir', 'sleep', 'env', 'test'];
 
 /**
  * Imports a base playing the Debian-slim Node image: the given executables
  * (node, ip, nsenter) and every library ldd lists for them and for `alsoLibsOf`
- * (native modules the image will add), busybox-static for sh and coreutils, /tmp.
+ * (native modules the image will add), busybox-static for sh and coreutils,
+ * /tmp, and /var/run -> /run.
  */
 export const importBase = async (p: PrivatePodman, tag: string, executables: readonly string[], alsoLibsOf: readonly string[]): Promise<void> => {
   const rootfs = join(p.dir, 'base-rootfs');
@@ -92,6 +93,10 @@ export const importBase = async (p: PrivatePodman, tag: string, executables: rea
   for (const a of APPLETS) symlinkSync('busybox', join(rootfs, 'bin', a));
   mkdirSync(join(rootfs, 'usr', 'bin'), { recursive: true });
   symlinkSync('/bin/busybox', join(rootfs, 'usr', 'bin', 'env'));
+  // As Debian: /var/run is /run (runtimes pass CNI_NETNS=/var/run/netns/NAME).
+  mkdirSync(join(rootfs, 'run'), { recursive: true });
+  mkdirSync(join(rootfs, 'var'), { recursive: true });
+  symlinkSync('../run', join(rootfs, 'var', 'run'));
   const tar = join(p.dir, 'base-rootfs.tar');
   await sh(['tar', '-C', rootfs, '-cf', tar, '.']);
   rmSync(rootfs, { recursive: true, force: true });
