@@ -120,11 +120,11 @@ export const bootOnce = async (a: BootAttempt): Promise<E.Either<QemuError, Boot
     }
     if (phase === 'ping' && seen.includes('TAPWIRE-DONE')) phase = 'done';
   };
-  const proof = await proveGuest(vm, {
+  const proved = await proveGuest(vm, {
     timeoutMs: a.timeoutMs,
     onConsole: advance,
     ...(a.progress === undefined ? {} : { progress: a.progress }),
     ...(a.signal === undefined ? {} : { signal: a.signal }),
-  });
-  return E.right({ argv: argv.right, passed: passedFds(p), nics: vm.nics.list(), proof });
+  })();
+  return E.map((proof: Proof): Booted => ({ argv: argv.right, passed: passedFds(p), nics: vm.nics.list(), proof }))(proved);
 };

@@ -100,13 +100,13 @@ export const launchPod =
     };
     try {
       timer.start('scan');
-      const scanned = await scanStep(ns, o);
+      const scanned = await scanStep(ns, o)();
       if (E.isLeft(scanned)) return fail(scanned.left, 'scan');
       const { endpoints } = scanned.right;
       timer.ok('scan', endpoints.filter((e) => e.skipped === undefined).map((e) => `${e.link.name} (${e.kind})`).join(', '));
 
       timer.start('attach', o.dryRun ? 'dry run: planning only' : undefined);
-      const attached = await attachStep(ns, endpoints, { ...o, signal });
+      const attached = await attachStep(ns, endpoints, { ...o, signal })();
       if (E.isLeft(attached)) return fail(attached.left, 'attach');
       const attachments = attached.right;
       if (!o.dryRun) made.push(...attachments.filter((a) => a.existing !== true));

@@ -2,6 +2,7 @@
 // endpoints (or plan them, for a dry run), and make the guest's command line.
 // Each returns an Either/TaskEither of the package's one error union.
 import * as E from 'fp-ts/lib/Either.js';
+import type * as TE from 'fp-ts/lib/TaskEither.js';
 import { classify, scanUntilAttachable, type Endpoint, type Snapshot } from '@tapwire/endpoints';
 import { attachAll, modelFor, plan, wantsModel, type Attachment, type Model } from '@tapwire/netmodel';
 import type { NetnsHandle } from '@tapwire/sys';
@@ -15,17 +16,19 @@ export interface Scanned {
   readonly endpoints: readonly Endpoint[];
 }
 
-export const scanStep = async (ns: NetnsHandle, o: { readonly waitMs?: number; readonly vhostUserDir?: string; readonly asTap?: readonly string[] }): Promise<E.Either<QemuError, Scanned>> => {
-  const asTap = o.asTap ?? [];
-  const scanned = await scanUntilAttachable(ns, o.waitMs ?? 0, { ...(o.vhostUserDir === undefined ? {} : { vhostUserDir: o.vhostUserDir }), asTap })();
-  if (E.isLeft(scanned)) return E.left(fromEndpoints(scanned.left));
-  const { snapshot } = scanned.right;
-  const endpoints = classify(snapshot, { asTap });
-  if (!endpoints.some((e) => e.skipped === undefined)) {
-    return E.left({ _tag: 'NothingToAttach', netns: ns.spec, seen: endpoints.map((e) => `${e.link.name}: ${e.skipped ?? ''}`) });
-  }
-  return E.right({ snapshot, endpoints });
-};
+export const scanStep =
+  (ns: NetnsHandle, o: { readonly waitMs?: number; readonly vhostUserDir?: string; readonly asTap?: readonly string[] }): TE.TaskEither<QemuError, Scanned> =>
+  async () => {
+    const asTap = o.asTap ?? [];
+    const scanned = await scanUntilAttachable(ns, o.waitMs ?? 0, { ...(o.vhostUserDir === undefined ? {} : { vhostUserDir: o.vhostUserDir }), asTap })();
+    if (E.isLeft(scanned)) return E.left(fromEndpoints(scanned.left));
+    const { snapshot } = scanned.right;
+    const endpoints = classify(snapshot, { asTap });
+    if (!endpoints.some((e) => e.skipped === undefined)) {
+      return E.left({ _tag: 'NothingToAttach', netns: ns.spec, seen: endpoints.map((e) => `${e.link.name}: ${e.skipped ?? ''}`) });
+    }
+    return E.right({ snapshot, endpoints });
+  };
 
 /** Plans stand in for attachments in a dry run: same names, queues and MACs, nothing made. */
 export const plannedAttachments = (endpoints: readonly Endpoint[], model: Model, queues: number): E.Either<QemuError, Attachment[]> => {
@@ -46,11 +49,13 @@ export interface AttachStepOptions {
   readonly signal?: AbortSignal;
 }
 
-export const attachStep = async (ns: NetnsHandle, endpoints: readonly Endpoint[], o: AttachStepOptions): Promise<E.Either<QemuError, readonly Attachment[]>> => {
-  if (o.dryRun) return plannedAttachments(endpoints, o.model, o.queues);
-  const attached = await attachAll(ns, endpoints, o.model, { queues: o.queues, ...(o.signal === undefined ? {} : { signal: o.signal }) })();
-  return E.mapLeft(fromNetmodel)(attached);
-};
+export const attachStep =
+  (ns: NetnsHandle, endpoints: readonly Endpoint[], o: AttachStepOptions): TE.TaskEither<QemuError, readonly Attachment[]> =>
+  async () => {
+    if (o.dryRun) return plannedAttachments(endpoints, o.model, o.queues);
+    const attached = await attachAll(ns, endpoints, o.model, { queues: o.queues, ...(o.signal === undefined ? {} : { signal: o.signal }) })();
+    return E.mapLeft(fromNetmodel)(attached);
+  };
 
 /** The guest's kernel command line (its network config and ping targets), and what it cannot reproduce. */
 export const guestStep = (

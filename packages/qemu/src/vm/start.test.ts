@@ -82,9 +82,9 @@ test('a VM through its handle: PCI address from query-pci, console markers as ev
   t.teardown(() => rmSync(dir, { recursive: true, force: true }));
   const before = await netnsState(pod)();
 
-  const scanned = await scanStep(pod, {});
+  const scanned = await scanStep(pod, {})();
   if (E.isLeft(scanned)) return t.fail(describeQemuError(scanned.left));
-  const attached = await attachStep(pod, scanned.right.endpoints, { model: 'tcfilter', queues: 1, dryRun: false });
+  const attached = await attachStep(pod, scanned.right.endpoints, { model: 'tcfilter', queues: 1, dryRun: false })();
   if (E.isLeft(attached)) return t.fail(describeQemuError(attached.left));
   const attachments: readonly Attachment[] = attached.right;
   let vm: VmHandle | undefined;
