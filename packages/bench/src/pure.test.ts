@@ -4,7 +4,7 @@ import test from 'ava';
 import * as E from 'fp-ts/lib/Either.js';
 import { handArgv, handNetdev } from './boot-argv.js';
 import { parseFlags } from './flags.js';
-import { ORDERS, type ScaleEntry } from './scale.js';
+import { METHODS, orderOf, type ScaleEntry } from './scale.js';
 import { median, ratio } from './stats.js';
 import { renderScaleSvg } from './svg.js';
 import { targetsOf } from './targets.js';
@@ -53,13 +53,29 @@ const entry = (links: number, attachA: number, attachC: number, spawnsAttach: nu
     queues: 2,
     runs: 1,
     inProcessMs: attachA + 2,
+    netlinkMs: attachA / 4 + 2,
     perCommandMs: 100,
     batchFloorMs: attachC + 2,
-    phasesMs: { inProcess: figs(attachA), perCommand: figs(98), batchFloor: figs(attachC) },
-    ratios: { inProcessVsFloor: ratio(attachA + 2, attachC + 2), perCommandVsFloor: null, perCommandVsInProcess: null, attachInProcessVsFloor: ratio(attachA, attachC) },
-    spawns: { inProcess: { scan: 1, attach: spawnsAttach, fds: 0, detach: 4, total: 5 + spawnsAttach }, perCommand: figs(8), batchFloor: figs(2) },
+    pyroute2Ms: 50,
+    phasesMs: { inProcess: figs(attachA), netlink: figs(attachA / 4), perCommand: figs(98), batchFloor: figs(attachC), pyroute2: figs(48) },
+    ratios: {
+      inProcessVsFloor: ratio(attachA + 2, attachC + 2),
+      perCommandVsFloor: null,
+      perCommandVsInProcess: null,
+      attachInProcessVsFloor: ratio(attachA, attachC),
+      netlinkVsFloor: ratio(attachA / 4 + 2, attachC + 2),
+      attachNetlinkVsFloor: ratio(attachA / 4, attachC),
+      netlinkVsPyroute2: ratio(attachA / 4 + 2, 50),
+    },
+    spawns: { inProcess: { scan: 1, attach: spawnsAttach, fds: 0, detach: 4, total: 5 + spawnsAttach }, netlink: { scan: 0, attach: 0, fds: 0, detach: 0, total: 0 }, perCommand: figs(8), batchFloor: figs(2), pyroute2: { scan: 0, attach: 0, fds: 0, detach: 0, total: 0 } },
     spawnsStable: true,
-    samplesMs: { inProcess: { total: [attachA + 2], attach: [attachA] }, perCommand: { total: [100], attach: [98] }, batchFloor: { total: [attachC + 2], attach: [attachC] } },
+    samplesMs: {
+      inProcess: { total: [attachA + 2], attach: [attachA] },
+      netlink: { total: [attachA / 4 + 2], attach: [attachA / 4] },
+      perCommand: { total: [100], attach: [98] },
+      batchFloor: { total: [attachC + 2], attach: [attachC] },
+      pyroute2: { total: [50], attach: [48] },
+    },
     fds: links * 2,
   };
 };
@@ -75,19 +91,29 @@ test('targets: the floor ratio is judged on the attach phase at 64 links; spawns
   t.deepEqual(targetsOf([entry(1, 10, 10, 4)]).withinFloor, { skipped: 'no 64-link pod in --sizes' });
 });
 
+test('netlink targets: 1-link attach within 5 ms, the cycle within 0.5x / 0.7x of the floor at 1 / 64 links, no spawns', (t) => {
+  // (a2)'s attach is attachA / 4 in entry(): 2.5 ms at 1 link; cycle (2.5 + 2) / 12 and (30 + 2) / 102.
+  const n = targetsOf([entry(1, 10, 10, 4), entry(64, 120, 100, 4)]).netlink;
+  t.like(n, { attachMsAt1: 2.5, attachMet: true, cycleAt1Met: true, cycleAt64Met: true, spawns: [0, 0], zeroSpawns: true });
+  const slow = targetsOf([entry(1, 40, 10, 4)]).netlink;
+  t.like(slow, { attachMsAt1: 10, attachMet: false, cycleAt1Met: false, cycleVsFloorAt64: null, cycleAt64Met: false });
+});
+
 test('chart: one SVG document with both panels and a legend entry per method', (t) => {
   const svg = renderScaleSvg([entry(1, 10, 10, 4), entry(8, 40, 20, 18), entry(64, 300, 100, 130)], 'sub <&>', 2);
   t.true(svg.startsWith('<svg xmlns="http://www.w3.org/2000/svg"'));
   t.true(svg.trim().endsWith('</svg>'));
-  t.is(svg.match(/<polyline /g)?.length, 6);
+  // The spawns panel is logarithmic: (a2) and (d), with no spawns, have no line there.
+  t.is(svg.match(/<polyline /g)?.length, 2 * METHODS.length - 2);
   t.true(svg.includes('sub &lt;&amp;&gt;'));
   t.false(/NaN|Infinity|undefined/.test(svg));
 });
 
-test('scale orders: all six orders, each method after each other one equally often', (t) => {
-  t.is(new Set(ORDERS.map((o) => o.join())).size, 6);
-  const follows = new Map<string, number>();
-  for (const o of ORDERS) for (let i = 1; i < o.length; i++) follows.set(`${o[i - 1]}>${o[i]}`, (follows.get(`${o[i - 1]}>${o[i]}`) ?? 0) + 1);
-  t.is(follows.size, 6);
-  t.true([...follows.values()].every((n) => n === 2));
+test('scale orders: every method in every run, and no method always after the same one', (t) => {
+  const orders = Array.from({ length: 2 * METHODS.length }, (_, r) => orderOf(r));
+  for (const o of orders) t.deepEqual([...o].sort(), [...METHODS].sort());
+  for (const m of METHODS) {
+    const before = new Set(orders.map((o) => o[o.indexOf(m) - 1]).filter((x) => x !== undefined));
+    t.true(before.size > 1, `${m} follows ${[...before].join()}`);
+  }
 });

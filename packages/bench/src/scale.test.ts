@@ -21,12 +21,12 @@ test.serial('scale bench at 1 and 8 links: JSON shape, spawn counts, and (a) spa
 
   t.deepEqual(scale.map((e) => e.links), [1, 8]);
   for (const e of scale) {
-    t.deepEqual(Object.keys(e).sort(), ['batchFloorMs', 'fds', 'inProcessMs', 'links', 'perCommandMs', 'phasesMs', 'queues', 'ratios', 'runs', 'samplesMs', 'spawns', 'spawnsStable'].sort());
+    t.deepEqual(Object.keys(e).sort(), ['batchFloorMs', 'fds', 'inProcessMs', 'links', 'netlinkMs', 'perCommandMs', 'phasesMs', 'pyroute2Ms', 'queues', 'ratios', 'runs', 'samplesMs', 'spawns', 'spawnsStable'].sort());
     t.is(e.runs, 1);
     t.is(e.queues, 2);
     t.is(e.fds, e.links * 2);
-    for (const k of ['inProcessMs', 'perCommandMs', 'batchFloorMs'] as const) t.true(Number.isFinite(e[k]) && e[k] > 0, `${k} ${e[k]}`);
-    t.deepEqual(Object.keys(e.ratios).sort(), ['attachInProcessVsFloor', 'inProcessVsFloor', 'perCommandVsFloor', 'perCommandVsInProcess']);
+    for (const k of ['inProcessMs', 'netlinkMs', 'perCommandMs', 'batchFloorMs', 'pyroute2Ms'] as const) t.true(Number.isFinite(e[k]) && e[k] > 0, `${k} ${e[k]}`);
+    t.deepEqual(Object.keys(e.ratios).sort(), ['attachInProcessVsFloor', 'attachNetlinkVsFloor', 'inProcessVsFloor', 'netlinkVsFloor', 'netlinkVsPyroute2', 'perCommandVsFloor', 'perCommandVsInProcess']);
     for (const r of Object.values(e.ratios)) t.true(typeof r === 'number' && r > 0);
     for (const m of METHODS) {
       t.deepEqual(Object.keys(e.phasesMs[m]).sort(), [...PHASES, 'total'].sort());
@@ -42,6 +42,7 @@ test.serial('scale bench at 1 and 8 links: JSON shape, spawn counts, and (a) spa
     t.deepEqual(e.spawns.perCommand, { scan: 1, attach: 8 * e.links, fds: 0, detach, total: 1 + 8 * e.links + detach });
     t.deepEqual(e.spawns.batchFloor, { scan: 1, attach: 2, fds: 0, detach: 2, total: 5 });
     t.is(e.spawns.inProcess.fds, 0, 'fds are opened in-process');
+    t.is(e.spawns.netlink.total, 0, 'the netlink executor spawns nothing: scan, attach, fds, detach');
   }
 
   const [one, eight] = scale;

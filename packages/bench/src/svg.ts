@@ -5,7 +5,7 @@
 import type { BenchResults } from './results.js';
 import { METHODS, METHOD_LABELS, type Method, type ScaleEntry } from './scale.js';
 
-const COLORS: Readonly<Record<Method, string>> = { inProcess: '#1f6fb4', perCommand: '#d62728', batchFloor: '#2a9d3a' };
+const COLORS: Readonly<Record<Method, string>> = { inProcess: '#1f6fb4', netlink: '#9467bd', perCommand: '#d62728', batchFloor: '#2a9d3a', pyroute2: '#ff7f0e' };
 
 const esc = (s: string): string => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
 const f = (n: number): string => (Math.round(n * 10) / 10).toString();

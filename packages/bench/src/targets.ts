@@ -1,11 +1,48 @@
 // The targets the results are read against: in-process attach-all within
 // 1.3x of the batch floor at 64 links, and spawns per phase constant in the
-// number of links.
+// number of links; and issue 13's for the netlink executor (a2): a 1-link
+// attach within 5 ms, the whole cycle within 0.5x of the floor at 1 link and
+// 0.7x at 64, and no process at all.
 import { PHASES, type Phase } from './clock.js';
 import type { ScaleEntry } from './scale.js';
 
 export const FLOOR_TARGET = 1.3;
 export const FLOOR_TARGET_LINKS = 64;
+export const NETLINK_ATTACH_MS_1 = 5;
+export const NETLINK_CYCLE_VS_FLOOR_1 = 0.5;
+export const NETLINK_CYCLE_VS_FLOOR_64 = 0.7;
+
+export interface NetlinkTargets {
+  /** Median attach phase of (a2) at 1 link; null without a 1-link pod. */
+  readonly attachMsAt1: number | null;
+  readonly attachMet: boolean;
+  readonly cycleVsFloorAt1: number | null;
+  readonly cycleAt1Met: boolean;
+  readonly cycleVsFloorAt64: number | null;
+  readonly cycleAt64Met: boolean;
+  /** (a2)'s spawns per run at every size. */
+  readonly spawns: readonly number[];
+  readonly zeroSpawns: boolean;
+}
+
+export const netlinkTargetsOf = (scale: readonly ScaleEntry[]): NetlinkTargets => {
+  const one = scale.find((e) => e.links === 1);
+  const big = scale.find((e) => e.links === FLOOR_TARGET_LINKS);
+  const attachMsAt1 = one === undefined ? null : one.phasesMs.netlink.attach;
+  const at1 = one?.ratios.netlinkVsFloor ?? null;
+  const at64 = big?.ratios.netlinkVsFloor ?? null;
+  const spawns = scale.map((e) => e.spawns.netlink.total);
+  return {
+    attachMsAt1,
+    attachMet: attachMsAt1 !== null && attachMsAt1 <= NETLINK_ATTACH_MS_1,
+    cycleVsFloorAt1: at1,
+    cycleAt1Met: at1 !== null && at1 <= NETLINK_CYCLE_VS_FLOOR_1,
+    cycleVsFloorAt64: at64,
+    cycleAt64Met: at64 !== null && at64 <= NETLINK_CYCLE_VS_FLOOR_64,
+    spawns,
+    zeroSpawns: scale.length > 0 && spawns.every((n) => n === 0),
+  };
+};
 
 export interface Targets {
   readonly withinFloor:
@@ -21,6 +58,7 @@ export interface Targets {
         readonly metOnWholeSequence: boolean;
       }
     | { readonly skipped: string };
+  readonly netlink: NetlinkTargets;
   readonly spawnsConstant: {
     readonly met: boolean;
     /** (a)'s spawns per phase, one value per pod size in order. */
@@ -46,6 +84,7 @@ export const targetsOf = (scale: readonly ScaleEntry[]): Targets => {
             met: at.ratios.attachInProcessVsFloor !== null && at.ratios.attachInProcessVsFloor <= FLOOR_TARGET,
             metOnWholeSequence: at.ratios.inProcessVsFloor !== null && at.ratios.inProcessVsFloor <= FLOOR_TARGET,
           },
+    netlink: netlinkTargetsOf(scale),
     spawnsConstant: { met: scale.length > 0 && growing.length === 0, inProcessPerPhase: perPhase, sizes: scale.map((e) => e.links), growing },
   };
 };

@@ -75,3 +75,5 @@ export type { NetmodelProgress, NetmodelOperation, ProgressOptions } from './pro
 export { attachAll, wantsModel, modelFor } from './attach-all.js';
 export type { NetnsView } from './state.js';
 export { readNetns, netnsState } from './state.js';
+export type { Executor } from './executor.js';
+export { DEFAULT_EXECUTOR } from './executor.js';
