@@ -3,6 +3,7 @@ import { PHASES } from './clock.js';
 import { METHODS, METHOD_LABELS } from './scale.js';
 import { isSkipped, type BenchResults } from './results.js';
 import { FLOOR_TARGET, FLOOR_TARGET_LINKS } from './targets.js';
+import { netlinkSection } from './report-netlink.js';
 import { SHELL_LOOP_MAX_LINKS } from './cli-bench.js';
 import { CNI_TARGETS, TAP_STANDALONE, TAP_THICK } from './cni-bench.js';
 import { ratio } from './stats.js';
@@ -179,4 +180,4 @@ export const envSection = (r: BenchResults): string =>
     `- options: sizes ${r.options.sizes.join(',')}, runs ${r.options.runs}, boot runs ${isSkipped(r.boot) ? 0 : r.options.bootRuns}`,
   ].join('\n');
 
-export const renderMarkdown = (r: BenchResults): string => [scaleSection(r), targetsSection(r), cliSection(r), bootSection(r), cniSection(r)].join('\n\n') + '\n';
+export const renderMarkdown = (r: BenchResults): string => [scaleSection(r), targetsSection(r), netlinkSection(r), cliSection(r), bootSection(r), cniSection(r)].join('\n\n') + '\n';
