@@ -5,12 +5,14 @@
 // base, with the DaemonSet's own mounts, commands and env, host paths being
 // temp dirs (the netns dir is the real one). Then a runtime's CNI calls, made
 // from the host through the installed forwarders, create and delete a tap
-// with a host-local lease in a pod netns. Everything goes on teardown.
+// with a host-local lease in a pod netns, and move the macvtap the device
+// plugin allocated into it. Everything goes on teardown.
 import { copyFileSync, existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import test from 'ava';
 import { makeNetns, requireCommand, requireRoot, sh, uniqueName } from '@tapwire/testkit';
 import { startKubelet, until } from '../../device-plugin/dist/testing/kubelet.js';
+import { macvtaps } from '../../device-plugin/dist/testing/rig.js';
 import { podmanRunArgs } from './daemonset.js';
 import { REPO } from './paths.js';
 import { buildImage, IMAGE_COMMANDS, makeNode } from './testing/image.js';
@@ -19,7 +21,7 @@ const PLUGINS = ['macvtap', 'tap', 'tc-redirect-tap'];
 const RESOURCE = 'macvtap.network.kubevirt.io/dp';
 const HOST_LOCAL = '/usr/lib/cni/host-local';
 
-test('thick: forwarders installed on the node need nothing but libc; CNI ADD/DEL through them run in the cni-daemon container (tap + host-local lease in a pod netns); both containers stop cleanly', async (t) => {
+test('thick: forwarders installed on the node need nothing but libc; CNI ADD/DEL through them run in the cni-daemon container (tap + host-local lease; the macvtap the device plugin allocated, as deviceID); both containers stop cleanly', async (t) => {
   if (!requireRoot(t) || !IMAGE_COMMANDS.every((c) => requireCommand(t, c)) || !requireCommand(t, HOST_LOCAL)) return;
   t.timeout(600_000, 'a Podman build on 2 shared cores');
   const b = await buildImage(t);
@@ -62,23 +64,36 @@ test('thick: forwarders installed on the node need nothing but libc; CNI ADD/DEL
   const pod = await makeNetns(t, 'twpod');
   const network = uniqueName('twnet');
   const stdin = JSON.stringify({ cniVersion: '1.0.0', name: network, type: 'tap', ipam: { type: 'host-local', ranges: [[{ subnet: '10.251.0.0/24' }]] } });
-  const call = (command: string, plugin = 'tap'): Promise<string> =>
-    sh(['env', `TAPWIRE_CNI_SOCKET=${socket}`, `CNI_COMMAND=${command}`, 'CNI_CONTAINERID=c1', `CNI_NETNS=${pod.path}`, 'CNI_IFNAME=net1', 'CNI_PATH=/opt/cni/bin', join(cniBin, plugin)], command === 'VERSION' ? '{"cniVersion": "1.0.0"}' : stdin);
+  const call = (command: string, plugin = 'tap', conf = stdin, ifname = 'net1'): Promise<string> =>
+    sh(['env', `TAPWIRE_CNI_SOCKET=${socket}`, `CNI_COMMAND=${command}`, 'CNI_CONTAINERID=c1', `CNI_NETNS=${pod.path}`, `CNI_IFNAME=${ifname}`, 'CNI_PATH=/opt/cni/bin', join(cniBin, plugin)], command === 'VERSION' ? '{"cniVersion": "1.0.0"}' : conf);
+  const podLink = async (ifname: string): Promise<string | undefined> =>
+    (JSON.parse(await sh(['ip', '-n', pod.name, '-j', '-d', 'link', 'show'])) as { ifname: string; linkinfo?: { info_kind?: string } }[]).find((l) => l.ifname === ifname)?.linkinfo?.info_kind;
   for (const plugin of PLUGINS) t.regex(await call('VERSION', plugin), /"supportedVersions":\[[^\]]*"1\.0\.0"/, plugin);
   let start = Date.now();
   const added = JSON.parse(await call('ADD')) as { interfaces?: { name: string; sandbox?: string }[]; ips?: { address: string }[] };
   t.log(`ADD through the forwarder took ${Date.now() - start} ms`);
   t.like(added, { interfaces: [{ name: 'net1', sandbox: pod.path }] });
   t.regex(added.ips?.[0]?.address ?? '', /^10\.251\.0\.\d+\/24$/);
-  const tun = JSON.parse(await sh(['ip', '-n', pod.name, '-j', '-d', 'link', 'show', 'dev', 'net1'])) as { linkinfo?: { info_kind?: string } }[];
-  t.is(tun[0]?.linkinfo?.info_kind, 'tun');
+  t.is(await podLink('net1'), 'tun');
   const leases = join(hostDir('/var/lib/cni'), 'networks', network);
   t.true(readdirSync(leases).some((f) => f.startsWith('10.251.0.')), 'host-local leased in the node state dir');
   start = Date.now();
   await call('DEL');
   t.log(`DEL through the forwarder took ${Date.now() - start} ms`);
-  t.is((await sh(['ip', '-n', pod.name, '-o', 'link', 'show'])).split('\n').filter((l) => l.includes('net1')).length, 0);
+  t.is(await podLink('net1'), undefined);
   t.false(readdirSync(leases).some((f) => f.startsWith('10.251.0.')), 'and released the lease');
+
+  // The KubeVirt flow: kubelet allocates a device of the resource (node-agent's
+  // device plugin makes the macvtap dpMvp0 on lowr in the node netns), Multus
+  // hands it on as deviceID, and the macvtap plugin, run by cni-daemon, moves it into the pod.
+  const alloc = await kubelet.call(RESOURCE, 'Allocate', { container_requests: [{ devices_ids: ['dpMvp0'] }] });
+  t.is(alloc._tag, 'Right', JSON.stringify(alloc));
+  const macvtapConf = JSON.stringify({ cniVersion: '1.0.0', name: uniqueName('twmv'), type: 'macvtap', deviceID: 'dpMvp0' });
+  t.like(JSON.parse(await call('ADD', 'macvtap', macvtapConf, 'net2')), { interfaces: [{ name: 'net2', sandbox: pod.path }] });
+  t.is(await podLink('net2'), 'macvtap');
+  t.deepEqual((await macvtaps(ns.name)).map((l) => l.ifname), [], 'the device left the node netns for the pod');
+  await call('DEL', 'macvtap', macvtapConf, 'net2');
+  t.is(await podLink('net2'), undefined);
 
   // SIGTERM to both, as kubelet stops the pod.
   for (const name of [names.agent, names.daemon]) {
@@ -88,6 +103,7 @@ test('thick: forwarders installed on the node need nothing but libc; CNI ADD/DEL
     t.is((await b.podman.podman(['inspect', '--format', '{{.State.ExitCode}}', name])).trim(), '0', name);
   }
   t.false(existsSync(socket), 'the daemon removed its socket');
+  t.deepEqual(await macvtaps(ns.name), [], 'nothing of the device plugin left in the node netns');
   const log = readFileSync((await b.podman.podman(['inspect', '--format', '{{.HostConfig.LogConfig.Path}}', names.agent])).trim(), 'utf8');
   t.regex(log, /installed \/host\/opt\/cni\/bin\/tap \(thick\)/);
 });
