@@ -11,10 +11,11 @@
 //                                                   by this checkout's absolute paths
 // then `podman build --build-arg BASE=... DIR` (see README.md).
 //
-// Why at-checkout-paths: the bundler bakes each module's own location into
-// the bundle (packages/cni/src/bundler.ts), so koffi (the native FFI module
-// @tapwire/sys loads on first use: resolveNetns's NS_GET_NSTYPE ioctl) and the
-// device plugin's api.proto are found at the paths they have here. The image
+// Why <this checkout>/...: the bundler bakes each module's own location into
+// the bundle (packages/cni/src/bundler.ts), so koffi (the native FFI module;
+// @tapwire/sys evaluates it on import and uses it e.g. for resolveNetns's
+// NS_GET_NSTYPE ioctl) and the device plugin's api.proto are found at the
+// paths they have here. The image
 // puts those few files at the same paths; nothing else of the checkout goes in.
 import { spawnSync } from 'node:child_process';
 import { chmodSync, copyFileSync, cpSync, existsSync, mkdirSync, readdirSync } from 'node:fs';
@@ -55,7 +56,8 @@ const install = (extra, sub) => {
 install([], 'cni');
 install(['--thick', '--socket', DAEMON_SOCKET], 'thick');
 
-// 2. The device plugin as one file, by the same bundler (fp-ts/es6, execa shim, lazy koffi).
+// 2. The device plugin and the thick daemon, one file each, by the same
+// bundler (fp-ts/es6, the execa shim, koffi required by its checkout path).
 const { bundleExecutable } = await import(pathToFileURL(join(PACKAGES, 'cni', 'dist', 'index.js')).href);
 const dp = await bundleExecutable({
   entry: {
