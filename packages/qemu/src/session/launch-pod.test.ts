@@ -89,8 +89,11 @@ for (const [model, queues] of [['tcfilter', 1], ['tcfilter', 2], ['macvtap', 1]]
   test.serial(`guest pings the peer through ${model} with ${queues} queue(s)`, async (t) => {
     if (!gate(t)) return;
     const { pod } = await vethPod(t);
-    const r = await launch(t, pod, { model, queues });
+    const progress: string[] = [];
+    const r = await launch(t, pod, { model, queues, onProgress: (e) => progress.push(`${e.operation} ${e.step}`) });
     if (r === undefined) return;
+    t.deepEqual(progress, ['attach lock', 'attach read', 'attach apply', 'attach done', 'detach lock', 'detach read', 'detach apply', 'detach done'], 'netmodel progress reaches the caller');
+    t.regex(r.nics[0]?.pciAddress ?? '', /^0000:00:[0-9a-f]{2}\.0$/, 'the result names the NIC\'s PCI address');
     t.is(r.fds.length, queues);
     t.is(r.accel, 'tcg');
     t.regex(r.stages.find((s) => s.stage === 'boot' && s.status === 'ok')?.note ?? '', /^tcg, QEMU \d+\.\d+\.\d+ running/, 'QMP confirmed QEMU was running');

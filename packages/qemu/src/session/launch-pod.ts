@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as E from 'fp-ts/lib/Either.js';
 import type * as TE from 'fp-ts/lib/TaskEither.js';
-import { detach, type Attachment, type Model } from '@tapwire/netmodel';
+import { detach, type Attachment, type Model, type NetmodelProgress } from '@tapwire/netmodel';
 import type { NetnsHandle } from '@tapwire/sys';
 import { describeNics, preparedOf, type NicFds, type NicSpec } from '@tapwire/vm';
 import { guestImagePaths, type GuestImage, type GuestReport } from '../guest/index.js';
@@ -37,6 +37,8 @@ export interface LaunchOptions {
   readonly waitMs?: number;
   readonly onStage?: (e: StageEvent) => void;
   readonly onConsole?: (chunk: string) => void;
+  /** netmodel's own steps (lock, read, apply, done) of the attach and the detach. */
+  readonly onProgress?: (e: NetmodelProgress) => void;
   /** Aborting stops the launch where it is (the VM stopped, the netns restored), as SIGINT does. */
   readonly signal?: AbortSignal;
 }
@@ -64,10 +66,11 @@ const plannedFds = (nics: readonly NicSpec[], vhost: boolean): NicFds[] =>
     return { queueFds: Array.from({ length: q }, () => -1), vhostFds: Array.from({ length: vhost ? q : 0 }, () => -1) };
   });
 
-const detachAll = async (ns: NetnsHandle, made: readonly Attachment[]): Promise<string[]> => {
+const detachAll = async (ns: NetnsHandle, made: readonly Attachment[], onProgress?: (e: NetmodelProgress) => void): Promise<string[]> => {
   const errors: string[] = [];
   for (const a of [...made].reverse()) {
-    const r = await detach(ns, a)();
+    // Never aborted: teardown is what an abort leads to.
+    const r = await detach(ns, a, onProgress === undefined ? {} : { onProgress })();
     if (E.isLeft(r)) errors.push(`${a.link}: ${r.left._tag}`);
   }
   return errors;
@@ -177,7 +180,7 @@ export const launchPod =
       timer.closeOpen('aborted');
       if (made.length > 0) {
         timer.start('teardown');
-        const errors = await detachAll(ns, made);
+        const errors = await detachAll(ns, made, o.onProgress);
         if (errors.length === 0) timer.ok('teardown', `detached ${made.length}`);
         else timer.fail('teardown', errors.join('; '));
       }

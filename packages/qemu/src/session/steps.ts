@@ -4,7 +4,7 @@
 import * as E from 'fp-ts/lib/Either.js';
 import type * as TE from 'fp-ts/lib/TaskEither.js';
 import { classify, scanUntilAttachable, type Endpoint, type Snapshot } from '@tapwire/endpoints';
-import { attachAll, modelFor, plan, wantsModel, type Attachment, type Model } from '@tapwire/netmodel';
+import { attachAll, modelFor, plan, wantsModel, type Attachment, type Model, type NetmodelProgress } from '@tapwire/netmodel';
 import type { NetnsHandle } from '@tapwire/sys';
 import type { NicSpec } from '@tapwire/vm';
 import { renderGuestCmdline } from '../guest/index.js';
@@ -47,13 +47,18 @@ export interface AttachStepOptions {
   readonly queues: number;
   readonly dryRun: boolean;
   readonly signal?: AbortSignal;
+  readonly onProgress?: (e: NetmodelProgress) => void;
 }
 
 export const attachStep =
   (ns: NetnsHandle, endpoints: readonly Endpoint[], o: AttachStepOptions): TE.TaskEither<QemuError, readonly Attachment[]> =>
   async () => {
     if (o.dryRun) return plannedAttachments(endpoints, o.model, o.queues);
-    const attached = await attachAll(ns, endpoints, o.model, { queues: o.queues, ...(o.signal === undefined ? {} : { signal: o.signal }) })();
+    const attached = await attachAll(ns, endpoints, o.model, {
+      queues: o.queues,
+      ...(o.signal === undefined ? {} : { signal: o.signal }),
+      ...(o.onProgress === undefined ? {} : { onProgress: o.onProgress }),
+    })();
     return E.mapLeft(fromNetmodel)(attached);
   };
 
