@@ -150,7 +150,7 @@ test('bad inputs: 50+ rows through the CLI, each with its exact error, none chan
     { argv: ['cni', 'macvtap-resources', '--conf', '{bad'], code: 2, err: /^cni macvtap-resources: DP_MACVTAP_CONF is not JSON: / },
     { argv: ['cni', 'macvtap-resources', '--conf', '[{"name": 5}]'], code: 2, err: 'cni macvtap-resources: DP_MACVTAP_CONF[0].name: expected string, got 5; DP_MACVTAP_CONF[0].lowerDevice: expected string, got nothing' },
     { argv: ['cni', 'macvtap-resources', '--conf', '{}'], code: 2, err: 'cni macvtap-resources: DP_MACVTAP_CONF: expected DP_MACVTAP_CONF, got {}' },
-    { argv: ['cni', 'bogus'], code: 2, err: 'cni: expected install, measure or macvtap-resources' },
+    { argv: ['cni', 'bogus'], code: 2, err: 'cni: expected install, daemon, measure or macvtap-resources' },
   ];
 
   // A PCI NIC in this process's own netns (on this machine eth0, virtio_net): plan only,
