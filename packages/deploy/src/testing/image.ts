@@ -13,7 +13,8 @@ import { readManifests } from '../manifests.js';
 import { DEPLOY_DIR, MANIFEST_DIR } from '../paths.js';
 import { BUSYBOX, filesEndingWith, importBase, privatePodman, type PrivatePodman } from './podman.js';
 
-export const BASE_EXECUTABLES = ['/usr/bin/node', '/usr/sbin/ip', '/usr/sbin/tc', '/usr/bin/nsenter'];
+/** The base's programs, at their paths here (Debian 12's; node wherever this one runs from). */
+export const BASE_EXECUTABLES = [process.execPath, '/usr/sbin/ip', '/usr/sbin/tc', '/usr/bin/nsenter'];
 export const IMAGE_COMMANDS = ['podman', 'runc', 'ldd', 'tar', 'nsenter', 'ip', BUSYBOX, ...BASE_EXECUTABLES];
 
 export interface Built {
