@@ -142,6 +142,8 @@ export const renderLibvirtDomain = (m: GuestMachine, nics: readonly NicSpec[]): 
       '<devices>',
       ...indent([
         ...rendered,
+        // libvirt adds a USB controller to q35 unless told not to: the guest would probe it at boot.
+        emptyElement('controller', [['type', 'usb'], ['model', 'none']]),
         `<serial type='file'>`,
         ...indent([`<source path='${xmlAttr(m.serialLog)}'/>`, `<target port='0'/>`]),
         '</serial>',

@@ -97,6 +97,7 @@ const LIBVIRT_GOLDEN = `<domain type='qemu'>
       </source>
       <alias name='ua-net4'/>
     </hostdev>
+    <controller type='usb' model='none'/>
     <serial type='file'>
       <source path='/run/tw/console.log'/>
       <target port='0'/>
