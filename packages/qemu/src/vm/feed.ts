@@ -1,11 +1,12 @@
 // A live feed of values: listeners get what arrives after they subscribe, an
-// async iterator ends when the feed ends, and history() keeps everything so
-// a late reader misses nothing. The console and the event stream of a VM
-// handle are two feeds.
+// async iterator ends when the feed ends, and history() keeps the last
+// `keep` values so a late reader misses nothing recent (a VM that runs for
+// weeks must not keep its whole console in memory). The console and the
+// event stream of a VM handle are two feeds.
 export interface Feed<T> extends AsyncIterable<T> {
   /** Calls `listener` for every later value; returns the unsubscribe. */
   readonly on: (listener: (value: T) => void) => () => void;
-  /** Every value so far, oldest first. */
+  /** The values kept so far (the last `keep`), oldest first. */
   readonly history: () => readonly T[];
   /** True once the feed ended (the VM exited). */
   readonly ended: () => boolean;
@@ -17,8 +18,10 @@ export interface FeedWriter<T> {
   readonly end: () => void;
 }
 
-export const makeFeed = <T>(): FeedWriter<T> => {
+export const makeFeed = <T>(keep = 10_000): FeedWriter<T> => {
   const values: T[] = [];
+  /** How many values were dropped from the front: value i of the feed is values[i - dropped]. */
+  let dropped = 0;
   const listeners = new Set<(value: T) => void>();
   const enders = new Set<() => void>();
   let done = false;
@@ -37,8 +40,11 @@ export const makeFeed = <T>(): FeedWriter<T> => {
     enders.add(poke);
     return {
       next: async () => {
-        while (next >= values.length && !done) await new Promise<void>((r) => (wake = r));
-        if (next < values.length) return { value: values[next++] as T, done: false };
+        // A reader too slow for `keep` skips what was dropped.
+        next = Math.max(next, dropped);
+        while (next >= dropped + values.length && !done) await new Promise<void>((r) => (wake = r));
+        next = Math.max(next, dropped);
+        if (next < dropped + values.length) return { value: values[next++ - dropped] as T, done: false };
         off();
         enders.delete(poke);
         return { value: undefined, done: true };
@@ -55,6 +61,10 @@ export const makeFeed = <T>(): FeedWriter<T> => {
     push: (value) => {
       if (done) return;
       values.push(value);
+      if (values.length > keep) {
+        values.shift();
+        dropped++;
+      }
       for (const l of [...listeners]) l(value);
     },
     end: () => {

@@ -39,6 +39,8 @@ export interface StartVmSpec {
 const READY_WITHIN_MS = 10_000;
 const QUIT_GRACE_MS = 2_000;
 const MARKER = /TAPWIRE-[A-Z0-9-]+/;
+/** The console chunks a handle keeps for late readers (chunks are at most a pipe read, 64 KiB). */
+const CONSOLE_CHUNKS_KEPT = 1_000;
 /** How long a QMP failure waits for QEMU's own exit before blaming QMP. */
 const EXIT_GRACE_MS = 500;
 /** QMP events are polled off the client (it keeps them in order) this often. */
@@ -84,7 +86,7 @@ export const startVm =
     spec.onSpawned?.();
     const graceDefault = spec.quitGraceMs ?? QUIT_GRACE_MS;
     const marker = spec.marker ?? MARKER;
-    const consoleFeed = makeFeed<string>();
+    const consoleFeed = makeFeed<string>(CONSOLE_CHUNKS_KEPT);
     const eventFeed = makeFeed<VmEvent>();
     let stderr = '';
     let stoppedBy: VmExit['stoppedBy'];
