@@ -142,6 +142,29 @@ const bootSection = (r: BenchResults): string => {
   ].join('\n');
 };
 
+const libvirtSection = (r: BenchResults): string => {
+  const l = r.libvirt;
+  if (l === undefined) return '';
+  if (isSkipped(l)) return ['## Guest network-up through libvirt vs direct QEMU', '', `Skipped: ${l.skipped}.`].join('\n');
+  return [
+    '## Guest network-up through libvirt vs direct QEMU (TCG, tcfilter, 1 queue)',
+    '',
+    `Medians of ${l.runs} run(s) per side, alternating who goes first, same guest and pod netns. Clock from the launch call to the guest's TAPWIRE-NET-UP (and TAPWIRE-DONE, after it pinged the pod's gateway). ` +
+      'libvirt: a private libvirtd started in the pod netns each run, the domain defined from the same NICs, destroyed and the daemon stopped after.',
+    '',
+    table(
+      ['', 'net-up ms', 'done ms'],
+      [
+        ['launchPod (QEMU direct)', ms(l.qemu.netUpMs), ms(l.qemu.doneMs)],
+        ['launchViaLibvirt', ms(l.libvirt.netUpMs), ms(l.libvirt.doneMs)],
+      ],
+    ),
+    '',
+    `libvirt phases (median ms): daemon up ${ms(l.libvirt.daemonMs)}, virsh create ${ms(l.libvirt.createMs)}, teardown ${ms(l.libvirt.teardownMs)}. ` +
+      `A fresh daemon with an empty capability cache: virsh create ${ms(l.coldCreateMs)} ms (libvirt probes QEMU first; the cache is kept between runs).`,
+  ].join('\n');
+};
+
 const cniSection = (r: BenchResults): string => {
   if (isSkipped(r.cni)) return ['## CNI ADD/DEL', '', `Skipped: ${r.cni.skipped}.`].join('\n');
   const c = r.cni;
@@ -180,4 +203,4 @@ export const envSection = (r: BenchResults): string =>
     `- options: sizes ${r.options.sizes.join(',')}, runs ${r.options.runs}, boot runs ${isSkipped(r.boot) ? 0 : r.options.bootRuns}`,
   ].join('\n');
 
-export const renderMarkdown = (r: BenchResults): string => [scaleSection(r), targetsSection(r), netlinkSection(r), cliSection(r), bootSection(r), cniSection(r)].join('\n\n') + '\n';
+export const renderMarkdown = (r: BenchResults): string => [scaleSection(r), targetsSection(r), netlinkSection(r), cliSection(r), bootSection(r), libvirtSection(r), cniSection(r)].filter((x) => x !== '').join('\n\n') + '\n';

@@ -4,6 +4,7 @@ import type { BootResult } from './boot-bench.js';
 import type { CliResult } from './cli-bench.js';
 import type { CniResult } from './cni-bench.js';
 import type { BenchEnv } from './env.js';
+import type { LibvirtBenchResult } from './libvirt-bench.js';
 import type { ScaleEntry } from './scale.js';
 import type { Targets } from './targets.js';
 
@@ -18,6 +19,8 @@ export interface BenchResults {
   readonly cli: CliResult;
   readonly boot: BootResult | Skipped;
   readonly cni: CniResult;
+  /** Optional: results written before the libvirt section existed have none. */
+  readonly libvirt?: LibvirtBenchResult | Skipped;
 }
 
 export const isSkipped = (x: object): x is Skipped => 'skipped' in x;
