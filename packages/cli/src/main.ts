@@ -57,6 +57,10 @@ export const COMMANDS: Readonly<Record<string, CommandEntry>> = {
     usage: 'tapwire pod up <name> --nad-dir DIR --networks ANNOTATION [--default CONFLIST] | status <name> [--json] | down <name>',
     load: async () => import('./commands/pod.js').then((m) => ({ run: m.podCommand, help: m.POD_HELP })),
   },
+  'device-plugin': {
+    usage: 'tapwire device-plugin [--dir DIR]',
+    load: async () => import('./commands/device-plugin.js').then((m) => ({ run: m.devicePluginCommand, help: m.DEVICE_PLUGIN_HELP })),
+  },
   vm: {
     usage: 'tapwire vm start <netns> [--nics none|all] | add <vm> <netns> <link> [--model M] [--queues N] | remove <vm> <link> | list | stop <vm> [--json] [--vm-dir DIR]',
     load: async () => import('./commands/vm.js').then((m) => ({ run: m.vmCommand, help: m.VM_HELP })),
