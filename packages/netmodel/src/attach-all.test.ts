@@ -34,7 +34,7 @@ test.serial('spawns: attachAll and detachAll of 1, 8 and 32 endpoints cost the s
       const chosen = named(eps, names.slice(0, n));
       const s0 = spawnCount();
       const t0 = performance.now();
-      const as = right(t, await attachAll(ns, chosen, model)());
+      const as = right(t, await attachAll(ns, chosen, model, { executor: 'iproute2' })());
       const attachMs = performance.now() - t0;
       const attachSpawns = spawnCount() - s0;
       t.is(attachSpawns, 2 + PHASES[model], `${model} attachAll of ${n}`);
@@ -42,7 +42,7 @@ test.serial('spawns: attachAll and detachAll of 1, 8 and 32 endpoints cost the s
       t.deepEqual(right(t, await check(ns)()).flatMap((c) => c.findings), [], `${model} x${n}: attached as promised`);
       const s1 = spawnCount();
       const t1 = performance.now();
-      t.is(right(t, await detachAll(ns)()).detached.length, n);
+      t.is(right(t, await detachAll(ns, { executor: 'iproute2' })()).detached.length, n);
       const detachMs = performance.now() - t1;
       const detachSpawns = spawnCount() - s1;
       t.is(detachSpawns, 2 + PHASES[model], `${model} detachAll of ${n}`);
@@ -69,7 +69,7 @@ for (const model of MODELS_FOR_TEST) {
         steps += 1;
         const where = `phase ${pi + 1} step ${step}: ${phase.ops[step - 1]?.what ?? ''}`;
         const s0 = spawnCount();
-        const r = await attachAll(ns, eps, model, { queues: 2, failAt: { phase: pi + 1, step } })();
+        const r = await attachAll(ns, eps, model, { queues: 2, executor: 'iproute2', failAt: { phase: pi + 1, step } })();
         t.like(r, { _tag: 'Left', left: { _tag: 'ApplyFailed', phase: pi + 1, step, rollbackErrors: [] } }, where);
         // Read 2, apply the phases up to the failing one, undo each phase that changed something.
         t.is(spawnCount() - s0, 2 + (pi + 1) + pi + (step > 1 ? 1 : 0), where);

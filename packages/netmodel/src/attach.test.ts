@@ -52,21 +52,24 @@ for (const setup of SETUPS) {
   }
 }
 
-test.serial('spawns: attach of one endpoint costs exactly 2 reads + 1 per phase; detach 2 reads + 1 per tool', async (t) => {
+test.serial('spawns: attach of one endpoint costs exactly 2 reads + 1 per phase with the ip/tc executor, none with netlink; detach 2 reads + 1 per tool, or none', async (t) => {
   if (!requireRoot(t)) return;
   const { ns } = await netnsFixture(t);
   await makeEndpoint(ns.spec, 'veth');
   const ep = await endpointOf(ns, 'ep0');
-  for (const [model, phases] of [['tcfilter', 2], ['macvtap', 1]] as const) {
-    const s0 = spawnCount();
-    const t0 = performance.now();
-    right(t, await attach(ns, ep, model)());
-    const ms = performance.now() - t0;
-    t.is(spawnCount() - s0, 2 + phases, model);
-    t.log(`${model}: ${spawnCount() - s0} spawns, ${ms.toFixed(1)} ms per attach`);
-    const s1 = spawnCount();
-    right(t, await detach(ns, 'ep0')());
-    t.is(spawnCount() - s1, 2 + phases, `${model} detach`);
+  for (const executor of ['iproute2', 'netlink'] as const) {
+    for (const [model, phases] of [['tcfilter', 2], ['macvtap', 1]] as const) {
+      const spawns = executor === 'netlink' ? 0 : 2 + phases;
+      const s0 = spawnCount();
+      const t0 = performance.now();
+      right(t, await attach(ns, ep, model, { executor })());
+      const ms = performance.now() - t0;
+      t.is(spawnCount() - s0, spawns, `${executor} ${model}`);
+      t.log(`${executor} ${model}: ${spawnCount() - s0} spawns, ${ms.toFixed(1)} ms per attach`);
+      const s1 = spawnCount();
+      right(t, await detach(ns, 'ep0', { executor })());
+      t.is(spawnCount() - s1, spawns, `${executor} ${model} detach`);
+    }
   }
 });
 
@@ -80,9 +83,12 @@ test.serial('a name with ; quotes $(...) and non-ASCII attaches and detaches cle
   const ep = await endpointOf(ns, weird);
   for (const model of MODELS_FOR_TEST) {
     const s0 = spawnCount();
-    right(t, await attach(ns, ep, model)());
+    right(t, await attach(ns, ep, model, { executor: 'iproute2' })());
     t.is(spawnCount() - s0, model === 'tcfilter' ? 4 : 3, 'still batched');
-    right(t, await detach(ns, weird)());
+    right(t, await detach(ns, weird, { executor: 'iproute2' })());
+    t.deepEqual(await stateOf(ns), before, model);
+    right(t, await attach(ns, ep, model, { executor: 'netlink' })());
+    right(t, await detach(ns, weird, { executor: 'netlink' })());
     t.deepEqual(await stateOf(ns), before, model);
   }
 });

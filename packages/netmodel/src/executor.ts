@@ -5,4 +5,5 @@
  * against). Both run the same ops.
  */
 export type Executor = 'netlink' | 'iproute2';
-export const DEFAULT_EXECUTOR: Executor = 'iproute2';
+/** netlink since it passed its oracle (executor-oracle.test.ts): same netns, every fault restored. */
+export const DEFAULT_EXECUTOR: Executor = 'netlink';

@@ -33,6 +33,11 @@
 //   by the netns's dev+inode) from reading to their last change: a second
 //   process waits (15 s, then NetnsBusy naming the holder) and then sees the
 //   first one's finished work (existing, or AlreadyAttached). check does not lock.
+// - Executor (executor.ts): by default everything goes over rtnetlink from
+//   this process (no spawn at all: dumps to read, taps by tun ioctls, every
+//   phase's requests pipelined on one socket with per-op acks); `executor:
+//   'iproute2'` runs the same ops as ip/tc -batch processes, costed below.
+//   Both give the same netns (executor-oracle.test.ts).
 // - Cost, whatever the number of endpoints: attach/attachAll read the netns
 //   in 2 spawns (ip, tc), decide every endpoint, and apply all plans merged
 //   phase by phase (merge.ts), 1 spawn per phase (tcfilter 2, macvtap 1), as
