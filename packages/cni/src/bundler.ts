@@ -5,7 +5,8 @@
 // - fp-ts/lib (CommonJS, nothing tree-shakes) becomes fp-ts/es6;
 // - execa (a third of a plugin bundle and ~0.2 s of start-up) becomes
 //   shims/execa.js, except for the importers that use more of it (a VM spawn);
-// - koffi, the one native module, is required from this checkout on first use.
+// - koffi, the one native module, is required from this checkout on first use
+//   (its native part directly: see koffiStub).
 // esbuild is loaded only when a bundle is built.
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -48,12 +49,29 @@ const koffiPath = (): string | undefined => {
   }
 };
 
+/**
+ * koffi's index.js loads https, zlib and crypto for its installer's download
+ * code before it loads the native module: 10-30 ms of node built-ins a run.
+ * Its JS wrapper adds only deprecated aliases, so the stub requires the
+ * native module of this platform directly when the package ships one, and
+ * falls back to index.js otherwise. Either way only on first use.
+ */
 const koffiStub = (path: string | undefined): string => `
 let real;
 const load = () => {
   if (real === undefined) {
     if (${JSON.stringify(path ?? '')} === '') throw new Error('koffi is not available to this bundle');
-    real = require('node:module').createRequire(${JSON.stringify(path ?? '/')})(${JSON.stringify(path ?? '')});
+    const req = require('node:module').createRequire(${JSON.stringify(path ?? '/')});
+    const dir = require('node:path').dirname(${JSON.stringify(path ?? '/')});
+    const native = dir + '/build/koffi/' + process.platform + '_' + process.arch + '/koffi.node';
+    let direct;
+    try {
+      direct = require('node:fs').existsSync(native) ? req(native) : undefined;
+      if (direct !== undefined && direct.version !== req(dir + '/package.json').version) direct = undefined;
+    } catch {
+      direct = undefined;
+    }
+    real = direct ?? req(${JSON.stringify(path ?? '')});
   }
   return real;
 };
