@@ -56,7 +56,7 @@ const scaleSection = (r: BenchResults): string => {
   return [
     `## Scale: scan, attach-all (tcfilter, ${q} queues), open + close the queue fds, detach-all`,
     '',
-    `Medians of ${r.options.runs} run(s) per method and size, on the same pod netns (N veths with addresses, peers in a second netns), after one untimed round of all methods; run r takes the r-th of the six orders of the three methods, so each follows each other equally often; the netns is checked to be exactly as before after every run. ` +
+    `Medians of ${r.options.runs} run(s) per method and size, on the same pod netns (N veths with addresses, peers in a second netns), after one untimed round of all methods; run r takes the methods rotated by r, reversed every other run, so no method always follows the same one; the netns is checked to be exactly as before after every run. ` +
       '(a) tapwire in-process: scan -> classify -> attachAll -> openTapQueues -> close -> detachAll, spawns from @tapwire/sys spawnCount(). ' +
       '(b) one `ip -n`/`tc -n` process per operation plus one `ip -j -d addr show` scan. ' +
       '(c) the floor: the same operations in one `ip -batch` and one `tc -batch` per phase. (b) and (c) open the fds with the same in-process ioctls as (a).',
