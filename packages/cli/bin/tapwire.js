@@ -57,25 +57,31 @@ const runBundle = (source) => {
  * In the workspace, a file compiled (`tsc -b`) after the bundle was built
  * makes the bundle stale: then the compiled modules run, not old code. The
  * build lists the files it bundled with their mtime and hash
- * (dist/tapwire.cjs.inputs: ~200 stats, a hash only for a touched file);
- * without that list (an install from the registry) the bundle runs.
+ * (dist/tapwire.cjs.inputs: ~200 stats, a hash only for a touched file).
+ * The bundle bakes in this checkout's paths (koffi, files found next to a
+ * module), so one without that list, or whose inputs are all missing (built
+ * elsewhere, e.g. packed into a tarball), is not run.
  */
 const bundleIsCurrent = () => {
   const inputs = readOrUndefined(`${bundle}.inputs`, 'utf8');
-  if (inputs === undefined) return readOrUndefined(bundle) !== undefined;
-  for (const [file, mtimeMs, sha256] of JSON.parse(inputs)) {
+  if (inputs === undefined) return false;
+  const listed = JSON.parse(inputs);
+  let found = 0;
+  for (const [file, mtimeMs, sha256] of listed) {
     let now;
     try {
       now = statSync(file).mtimeMs;
     } catch {
       continue; // gone: nothing newer to run
     }
+    found += 1;
     if (now === mtimeMs) continue;
     // Touched: stale only if the content changed (tsc -b re-emits unchanged files too).
     const text = readOrUndefined(file);
     if (text === undefined || require('node:crypto').createHash('sha256').update(text).digest('hex') !== sha256) return false;
   }
-  return true;
+  // None of its inputs here: built in another checkout (its paths are baked in), not for this one.
+  return listed.length === 0 || found > 0;
 };
 
 // TAPWIRE_BUNDLE=1 runs the bundle as built even when stale (a bench measures one build), 0 never.

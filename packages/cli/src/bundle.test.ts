@@ -95,7 +95,7 @@ test('bundled unknown verb: exit 2 and the help', (t) => {
   t.regex(r.stderr, /unknown command "frobnicate"/);
 });
 
-test.serial('a bundle whose inputs changed is not run (the compiled modules are); one only touched still is', (t) => {
+test.serial('a bundle whose inputs changed, were all missing or were never listed is not run (the compiled modules are); one only touched still is', (t) => {
   const inputs = join(dir, 'dist', 'tapwire.cjs.inputs');
   const saved = readFileSync(inputs, 'utf8');
   t.teardown(() => writeFileSync(inputs, saved));
@@ -112,6 +112,11 @@ test.serial('a bundle whose inputs changed is not run (the compiled modules are)
   t.is(stale.code, 0, stale.stderr);
   t.deepEqual(stale.modules, []);
   t.true(stale.stdout.includes('usage: tapwire'));
+  // Built elsewhere (every input missing here) or without its list: not run either.
+  writeFileSync(inputs, JSON.stringify([[join(dir, 'no-such-input.js'), 1, hash]]));
+  t.deepEqual(tapwire(['--help'], auto).modules, []);
+  rmSync(inputs);
+  t.deepEqual(tapwire(['--help'], auto).modules, []);
   utimesSync(probe, new Date(), new Date());
   t.deepEqual(tapwire(['--help'], { TAPWIRE_BUNDLE: '1' }).modules.length > 0, true, 'TAPWIRE_BUNDLE=1 runs it anyway');
 });
