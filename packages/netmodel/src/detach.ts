@@ -165,7 +165,8 @@ export const detach = (ns: NetnsHandle, target: DetachTarget, opts: DetachOption
 export const detachAll = (ns: NetnsHandle, opts: DetachOptions = {}): TE.TaskEither<NetmodelError, DetachReport> =>
   reported(ns, 'detach --all', opts, async (report) => {
     const executor = opts.executor ?? DEFAULT_EXECUTOR;
-    const view = await readNetns(ns, executor)();
+    // Every attachment goes: no decision looks at a filter.
+    const view = await readNetns(ns, executor, { filters: false })();
     if (E.isLeft(view)) return view;
     report('apply');
     return detachFound(ns, view.right, select(view.right, undefined), selectHalfMade(view.right, undefined), '--all', [], executor);

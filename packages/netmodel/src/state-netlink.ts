@@ -96,7 +96,7 @@ export const decodeFilters = (msgs: readonly Received[], names: ReadonlyMap<numb
     }];
   });
 
-const tcAndGroups = (ns: NetnsHandle, names: ReadonlyMap<number, string>): E.Either<SysError, Pick<NetnsView, 'qdiscs' | 'filters' | 'inDetachGroup'>> =>
+const tcAndGroups = (ns: NetnsHandle, names: ReadonlyMap<number, string>, withFilters: boolean): E.Either<SysError, Pick<NetnsView, 'qdiscs' | 'filters' | 'inDetachGroup'>> =>
   inNetnsSync(ns, () => {
     const sock = netlink.openNetlinkSocket();
     if (E.isLeft(sock)) return sock;
@@ -107,7 +107,7 @@ const tcAndGroups = (ns: NetnsHandle, names: ReadonlyMap<number, string>): E.Eit
       const qdiscs = decodeQdiscs(q.right, names);
       const filters: Record<string, readonly TcFilter[]> = Object.fromEntries([...names.values()].map((n) => [n, [] as readonly TcFilter[]]));
       // Only a device with an ingress qdisc has ingress filters.
-      for (const m of q.right) {
+      for (const m of withFilters ? q.right : []) {
         if (m.type !== RTM.NEWQDISC || readU32(m.payload, 8) !== netlink.INGRESS_HANDLE) continue;
         const index = readI32(m.payload, 4);
         const f = s.dump({ _tag: 'Dump', type: RTM.GETTFILTER, family: 0, index, parent: netlink.INGRESS_HANDLE });
@@ -128,11 +128,15 @@ const tcAndGroups = (ns: NetnsHandle, names: ReadonlyMap<number, string>): E.Eit
     }
   });
 
-/** readNetns without a process: two visits to the netns, five dumps plus one per ingress qdisc. */
-export const readNetnsNetlink = (ns: NetnsHandle): TE.TaskEither<NetmodelError, NetnsView> => async () => {
+/**
+ * readNetns without a process: two visits to the netns, six dumps plus one
+ * per ingress qdisc unless withFilters is false (detachAll reads none: it
+ * deletes qdiscs, filters go with them; the view's filters are then empty).
+ */
+export const readNetnsNetlink = (ns: NetnsHandle, withFilters = true): TE.TaskEither<NetmodelError, NetnsView> => async () => {
   const s = await scan(ns, { source: 'netlink', deviceInfo: false })();
   if (E.isLeft(s)) return s;
   const names = new Map(s.right.links.map((l) => [l.ifindex, l.name]));
-  const rest = tcAndGroups(ns, names);
+  const rest = tcAndGroups(ns, names, withFilters);
   return E.isLeft(rest) ? rest : E.right({ links: s.right.links, routes: s.right.routes, ...rest.right });
 };

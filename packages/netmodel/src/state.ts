@@ -76,8 +76,8 @@ const readTc = (ns: NetnsHandle, links: readonly Link[]): TE.TaskEither<Netmodel
  * Links, routes, qdiscs and ingress filters of the netns: over rtnetlink
  * (state-netlink.ts, no process) or in two process spawns (ip, tc).
  */
-export const readNetns = (ns: NetnsHandle, reader: Executor = DEFAULT_EXECUTOR): TE.TaskEither<NetmodelError, NetnsView> =>
-  reader === 'netlink' ? readNetnsNetlink(ns) : readNetnsIproute2(ns);
+export const readNetns = (ns: NetnsHandle, reader: Executor = DEFAULT_EXECUTOR, opts: { readonly filters?: boolean } = {}): TE.TaskEither<NetmodelError, NetnsView> =>
+  reader === 'netlink' ? readNetnsNetlink(ns, opts.filters !== false) : readNetnsIproute2(ns);
 
 const readNetnsIproute2 = (ns: NetnsHandle): TE.TaskEither<NetmodelError, NetnsView> =>
   pipe(
