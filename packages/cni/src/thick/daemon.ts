@@ -19,6 +19,8 @@ import { decodeRequest, encodeResponse, MAX_REQUEST_BYTES, type ThickRequest, ty
 import { keyedQueue } from './keyed-queue.js';
 
 export const DEFAULT_SOCKET = '/run/tapwire/cni.sock';
+/** How long a forwarder may take to send its request (it sends it at once). */
+const REQUEST_TIMEOUT_MS = 30_000;
 
 const PLUGINS: Readonly<Record<string, (io: PluginIo) => Promise<number>>> = {
   tap: (io) => runPlugin(tapPlugin, io),
@@ -78,6 +80,8 @@ const serveConnection = (conn: Socket, queue: ReturnType<typeof keyedQueue>, log
   const chunks: Buffer[] = [];
   let bytes = 0;
   conn.on('error', () => undefined);
+  // A caller that never finishes its request must not hold a connection for ever (the call itself may take long).
+  conn.setTimeout(REQUEST_TIMEOUT_MS, () => conn.destroy());
   conn.on('data', (c: Buffer) => {
     bytes += c.byteLength;
     if (bytes > MAX_REQUEST_BYTES) {
@@ -86,6 +90,7 @@ const serveConnection = (conn: Socket, queue: ReturnType<typeof keyedQueue>, log
     } else chunks.push(c);
   });
   conn.on('end', () => {
+    conn.setTimeout(0);
     if (bytes > MAX_REQUEST_BYTES) return;
     const req = decodeRequest(Buffer.concat(chunks));
     const work = (async () => {
