@@ -132,6 +132,22 @@ test.serial("a macvtap whose ifindex is another netns's /dev/tap<ifindex>: the d
   t.is(`${Math.floor(hostNode / 256) & 0xfff}:${(hostNode & 0xff) | ((hostNode >> 12) & 0xfff00)}`, otherDev, "the host's node is the other netns's");
 });
 
+test.serial("a macvtap made elsewhere and moved into the pod (macvtap-cni's way) is handed over as is; libvirt's noqueue root qdisc comes off again", async (t) => {
+  if (!gate(t)) return;
+  // node: the macvtap's lower device and a veth to the peer; pod: only the macvtap.
+  const pod = await makeNetns(t, 'twlv');
+  const node = await makeNetns(t, 'twln');
+  const peer = await makeNetns(t, 'twlw');
+  await sh(['ip', '-n', node.name, '-batch', '-'], [`link add p0 type veth peer name q0 netns ${peer.name}`, 'link set p0 up', 'link add link p0 name net1 type macvtap mode bridge', `link set net1 netns ${pod.name}`].join('\n') + '\n');
+  await sh(['ip', '-n', pod.name, '-batch', '-'], 'addr add 10.96.0.2/24 dev net1\nlink set net1 up\n');
+  await sh(['ip', '-n', peer.name, '-batch', '-'], 'addr add 10.96.0.1/24 dev q0\nlink set q0 up\n');
+  await settled(pod.name, 'net1');
+  const r = await launch(t, handle(pod.name), ['10.96.0.1'], { model: 'tcfilter', queues: 1 });
+  t.like(r?.nics[0], { link: 'net1', backend: { kind: 'macvtap', device: 'net1' } });
+  t.deepEqual(r?.attachments.map((a) => a.model), ['none']);
+  t.true(r?.notes.includes("took libvirt's noqueue root qdisc off net1"), JSON.stringify(r?.notes));
+});
+
 test.serial('dry run on a pod already attached (macvtap): the XML of its attachment, the same guest config as before attaching, nothing changed', async (t) => {
   if (!gate(t)) return;
   const { pod, peers } = await vethPod(t);
