@@ -20,6 +20,8 @@ export type { VmHandle, VmEvent, VmExit, NicTable } from './vm/handle.js';
 export type { Feed } from './vm/feed.js';
 export type { StartVmSpec } from './vm/start.js';
 export { startVm } from './vm/start.js';
+export type { ReconnectVmSpec } from './vm/reconnect.js';
+export { reconnectVm } from './vm/reconnect.js';
 export { queryPciFunctions, decodeQueryPci, pciAddressOf } from './vm/query-pci.js';
 export type { Proof, ProveOptions, StoppedBecause } from './session/prove.js';
 export { proveGuest } from './session/prove.js';
