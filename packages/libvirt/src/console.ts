@@ -5,7 +5,7 @@ import { readFileSync } from 'node:fs';
 
 export interface ConsoleWatch {
   readonly text: string;
-  readonly stoppedBecause: 'done' | 'timeout' | 'gone';
+  readonly stoppedBecause: 'done' | 'timeout' | 'gone' | 'aborted';
   /** ms from the start of watching to the first TAPWIRE-NET-UP, when seen. */
   readonly netUpMs: number | undefined;
   readonly doneMs: number | undefined;
@@ -27,6 +27,7 @@ export const watchConsole = async (
   timeoutMs: number,
   running: () => Promise<boolean>,
   onChunk?: (chunk: string) => void,
+  signal?: AbortSignal,
 ): Promise<ConsoleWatch> => {
   const start = Date.now();
   let text = '';
@@ -40,6 +41,7 @@ export const watchConsole = async (
     if (netUpMs === undefined && text.includes('TAPWIRE-NET-UP')) netUpMs = Date.now() - start;
     if (/TAPWIRE-DONE[^\n]*\n/.test(text)) return { text, stoppedBecause: 'done', netUpMs, doneMs: Date.now() - start };
     if (Date.now() - start > timeoutMs) return { text, stoppedBecause: 'timeout', netUpMs, doneMs: undefined };
+    if (signal?.aborted === true) return { text, stoppedBecause: 'aborted', netUpMs, doneMs: undefined };
     // Asking the daemon costs a spawn: once a second is enough to notice a dead guest.
     if (polls % 20 === 19 && !(await running())) {
       const last = readOr(file);

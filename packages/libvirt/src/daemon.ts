@@ -165,6 +165,8 @@ export const startPrivateDaemon =
     keeper = execa('nsenter', [`--net=${ns.path}`, '--', 'unshare', '--mount', '--propagation', 'private', '--', 'sleep', 'infinity'], {
       stdio: 'ignore',
       reject: false,
+      // A process group of its own: a terminal's ^C reaches only the launcher, which tears down in order.
+      detached: true,
     });
     const k = keeper.pid;
     if (k === undefined || !(await waitOwnMountNs(k))) return await failed('the mount namespace keeper did not start');
@@ -197,6 +199,8 @@ export const startPrivateDaemon =
       stdout: { file: p.log },
       stderr: { file: p.log },
       reject: false,
+      // libvirtd quits on SIGINT and leaves its QEMUs running: only stop() may stop it.
+      detached: true,
       env: { LC_ALL: 'C' },
     });
     const d = daemon.pid;

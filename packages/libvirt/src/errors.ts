@@ -24,6 +24,8 @@ export type LibvirtError =
   | { readonly _tag: 'GuestFailed'; readonly detail: string; readonly consoleTail: string }
   | { readonly _tag: 'Console'; readonly error: ConsoleParseError }
   | { readonly _tag: 'Routing'; readonly error: GuestRoutingFailed }
+  /** SIGINT/SIGTERM or the caller's AbortSignal: everything was torn down. */
+  | { readonly _tag: 'Interrupted'; readonly reason: string }
   /** Things left behind on the way out: each one named. */
   | { readonly _tag: 'Leftovers'; readonly what: readonly string[] };
 
@@ -59,6 +61,8 @@ export const describeLibvirtError = (e: LibvirtError): string => {
       return describeConsoleParseError(e.error);
     case 'Routing':
       return describeGuestRoutingError(e.error);
+    case 'Interrupted':
+      return `interrupted (${e.reason}); the domain, the daemon and the attachments were removed`;
     case 'Leftovers':
       return `left behind: ${e.what.join('; ')}`;
   }

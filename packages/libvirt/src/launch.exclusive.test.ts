@@ -148,6 +148,23 @@ test.serial("a macvtap made elsewhere and moved into the pod (macvtap-cni's way)
   t.true(r?.notes.includes("took libvirt's noqueue root qdisc off net1"), JSON.stringify(r?.notes));
 });
 
+test.serial('aborted while the guest boots: Interrupted, and the domain, daemon and attachments are gone', async (t) => {
+  if (!gate(t)) return;
+  const { pod, peers } = await vethPod(t);
+  const before = await netnsState(pod)();
+  const traces = hostTraces(pod);
+  const abort = new AbortController();
+  const r = await launchViaLibvirt(pod, {
+    model: 'macvtap', queues: 1, ping: peers, timeoutMs: 240_000, dryRun: false, image: await guestImage(), signal: abort.signal,
+    onConsole: (c) => {
+      if (c.includes('TAPWIRE-START')) abort.abort(new Error('test abort'));
+    },
+  })();
+  t.like(r, { _tag: 'Left', left: { _tag: 'Interrupted', reason: 'test abort' } });
+  t.deepEqual(await netnsState(pod)(), before);
+  t.deepEqual(hostTraces(pod), traces);
+});
+
 test.serial('dry run on a pod already attached (macvtap): the XML of its attachment, the same guest config as before attaching, nothing changed', async (t) => {
   if (!gate(t)) return;
   const { pod, peers } = await vethPod(t);

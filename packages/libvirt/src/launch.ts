@@ -35,6 +35,8 @@ export interface LibvirtLaunchOptions {
   readonly waitMs?: number;
   readonly capsCacheDir?: string;
   readonly onConsole?: (chunk: string) => void;
+  /** Aborting tears down as on failure; SIGINT and SIGTERM do the same while a launch runs. */
+  readonly signal?: AbortSignal;
 }
 
 /** ms per phase, for the benchmark and the curious. */
@@ -95,6 +97,17 @@ export const launchViaLibvirt =
     const t0 = Date.now();
     const timings: { -readonly [K in keyof LibvirtTimings]: LibvirtTimings[K] } = { scanMs: 0, attachMs: 0 };
     const cleanupErrors: string[] = [];
+    // One signal for the caller's abort and the process's SIGINT/SIGTERM, held until teardown is done.
+    const abort = new AbortController();
+    const onSignal = (sig: NodeJS.Signals) => abort.abort(sig);
+    const onCallerAbort = () => abort.abort(o.signal?.reason instanceof Error ? o.signal.reason.message : 'aborted');
+    if (!o.dryRun) {
+      process.on('SIGINT', onSignal);
+      process.on('SIGTERM', onSignal);
+    }
+    if (o.signal?.aborted === true) onCallerAbort();
+    o.signal?.addEventListener('abort', onCallerAbort);
+    const interrupted = (): E.Either<LibvirtError, never> => E.left({ _tag: 'Interrupted', reason: String(abort.signal.reason) });
     const result = await (async (): Promise<E.Either<LibvirtError, LibvirtLaunchResult>> => {
       const scanned = await scanUntilAttachable(ns, o.waitMs ?? 0, {
         ...(o.vhostUserDir === undefined ? {} : { vhostUserDir: o.vhostUserDir }),
@@ -104,6 +117,7 @@ export const launchViaLibvirt =
       const { snapshot, endpoints } = scanned.right;
       timings.scanMs = Date.now() - t0;
 
+      if (abort.signal.aborted) return interrupted();
       const t1 = Date.now();
       let attachments: readonly Attachment[];
       if (o.dryRun) {
@@ -138,6 +152,7 @@ export const launchViaLibvirt =
         return E.right({ attachments, nics, xml: xml.right, guest: undefined, notes, timings, ok: true });
       }
 
+      if (abort.signal.aborted) return interrupted();
       const t2 = Date.now();
       nicDevices = nics.flatMap((n) => (n.backend.kind === 'tap' || n.backend.kind === 'macvtap' ? [n.backend.device] : []));
       const before = await readRootQdiscs(ns)();
@@ -160,6 +175,7 @@ export const launchViaLibvirt =
       const xmlFile = `${d.workDir}/domain.xml`;
       writeFileSync(xmlFile, xml.right);
 
+      if (abort.signal.aborted) return interrupted();
       const t3 = Date.now();
       const created = await virsh(d.uri, ['create', xmlFile])();
       if (E.isLeft(created)) return created;
@@ -169,7 +185,9 @@ export const launchViaLibvirt =
         o.timeoutMs,
         async () => E.isRight(await virsh(d.uri, ['domid', machine.name])()),
         o.onConsole,
+        abort.signal,
       );
+      if (watched.stoppedBecause === 'aborted') return interrupted();
       if (watched.netUpMs !== undefined) timings.netUpMs = watched.netUpMs;
       if (watched.doneMs !== undefined) timings.doneMs = watched.doneMs;
       const events = parseConsole(watched.text);
@@ -196,6 +214,9 @@ export const launchViaLibvirt =
       const r = await detach(ns, a)();
       if (E.isLeft(r)) cleanupErrors.push(`detach ${a.link}: ${r.left._tag}`);
     }
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+    o.signal?.removeEventListener('abort', onCallerAbort);
     if (E.isLeft(result)) return result;
     const withTimings = { ...result.right, timings: { ...timings, ...(daemon === undefined ? {} : { teardownMs: Date.now() - t4 }) }, notes };
     if (cleanupErrors.length > 0) return E.left({ _tag: 'Leftovers', what: cleanupErrors });
