@@ -17,6 +17,8 @@ import type { Qmp } from '../launch/qmp.js';
 import { guestConfigFor } from '../session/guest-config.js';
 import { describeHotplugError, type HotplugError } from './errors.js';
 import { plugNicWith, unplugNic, type HotNic, type PlugFaults, type PluggedNic } from './plug.js';
+import { nicSpecOfHot } from './state.js';
+import type { NicSpec } from '@tapwire/vm';
 
 /** What hotplug needs of a running VM (a VmHandle has all three). */
 export interface HotVm {
@@ -73,6 +75,8 @@ export interface HotAttached {
   /** undefined for vhost-user (nothing made in the netns). */
   readonly attachment: Attachment | undefined;
   readonly plugged: PluggedNic;
+  /** The NIC as @tapwire/vm describes it (for the VM handle's NIC table and saved NicState). */
+  readonly spec: NicSpec;
 }
 
 export interface HotAttachOptions {
@@ -167,7 +171,8 @@ export const hotAttachWith =
       if (E.isLeft(out)) return E.left({ _tag: 'UndoFailed', error: failure, undo: [describeHotplugError(out.left)] });
       return undoNetns(ns, attachment, failure);
     }
-    return E.right({ netns: ns.spec, link, mac, attachment, plugged: plugged.right, guest: E.isRight(guest) ? guest.right : [] });
+    const spec = nicSpecOfHot(nic, link, attachment, plugged.right.pciAddress);
+    return E.right({ netns: ns.spec, link, mac, attachment, plugged: plugged.right, spec, guest: E.isRight(guest) ? guest.right : [] });
   };
 
 /** Detaches what this call attached; the original failure is what is returned. */

@@ -9,4 +9,5 @@ export { readPci, freePort, formatPciAddress } from './pci.js';
 export type { HotVm, HotAttachError, HotAttached, HotAttachOptions, HotAttachResult, HotDetachOptions } from './hot-attach.js';
 export { hotAttach, hotDetach, describeHotAttachError } from './hot-attach.js';
 export type { HotVmOf } from './vm.js';
-export { hotVmOf } from './vm.js';
+export { hotVmOf, hotAdd, hotRemove } from './vm.js';
+export { nicSpecOfHot, pluggedOfNicSpec } from './state.js';

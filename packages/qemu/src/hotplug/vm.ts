@@ -4,7 +4,9 @@ import * as E from 'fp-ts/lib/Either.js';
 import type { Accel } from '../args/render-nic.js';
 import { connectGuestControl, consoleWatch, type ConsoleWatch, type GuestControlError } from '../guest/control.js';
 import type { VmHandle } from '../vm/handle.js';
-import type { HotVm } from './hot-attach.js';
+import type * as TE from 'fp-ts/lib/TaskEither.js';
+import type { NetnsHandle } from '@tapwire/sys';
+import { hotAttach, hotDetach, type HotAttached, type HotAttachError, type HotAttachOptions, type HotAttachResult, type HotDetachOptions, type HotVm } from './hot-attach.js';
 
 export interface HotVmOf extends HotVm {
   /** The guest's console reports so far, and a way to wait for one. */
@@ -34,3 +36,21 @@ export const hotVmOf = async (vm: Pick<VmHandle, 'qmp' | 'console'>, controlSock
     },
   });
 };
+
+/** hotAttach, then the NIC goes into the handle's NIC table (with its PCI address). */
+export const hotAdd =
+  (vm: Pick<VmHandle, 'nics'>, hot: HotVm, ns: NetnsHandle, link: string, o: HotAttachOptions): TE.TaskEither<HotAttachError, HotAttachResult> =>
+  async () => {
+    const r = await hotAttach(hot, ns, link, o)();
+    if (E.isRight(r)) vm.nics.put(r.right.spec);
+    return r;
+  };
+
+/** hotDetach, then the NIC leaves the handle's NIC table (once QEMU deleted the device). */
+export const hotRemove =
+  (vm: Pick<VmHandle, 'nics'>, hot: HotVm, ns: NetnsHandle, a: HotAttached, o: HotDetachOptions = {}): TE.TaskEither<HotAttachError, { readonly guestConfirmed: boolean }> =>
+  async () => {
+    const r = await hotDetach(hot, ns, a, o)();
+    if (E.isRight(r) || r.left._tag !== 'Hotplug') vm.nics.remove(a.spec.id);
+    return r;
+  };

@@ -54,6 +54,7 @@ export const makeTestPod = async (tag: string): Promise<TestPod> => {
       ['addr', 'add', `${MACVTAP_PEER}/24`, 'dev', 'vB2'],
       ['link', 'set', 'vB2', 'up'],
     ])());
+    await dadSettled(ns);
     return { a, b, ns, remove };
   } catch (e) {
     await remove();
@@ -71,8 +72,18 @@ export const fingerprint = async (ns: NetnsHandle): Promise<string> => {
     ['tc', 'qdisc', 'show'],
   ]) {
     const r = await run(argv, { netns: ns })();
-    parts.push(E.isRight(r) ? r.right.stdout : `failed: ${argv.join(' ')}`);
+    // Sorted: the kernel lists re-added local routes in another order.
+    parts.push(E.isRight(r) ? r.right.stdout.split('\n').sort().join('\n') : `failed: ${argv.join(' ')}`);
   }
-  // Volatile: link-local address lifetimes.
-  return parts.join('\n').replace(/valid_lft \S+ preferred_lft \S+/g, '');
+  // Volatile: link-local address lifetimes, and DAD still running on new links.
+  return parts.join('\n').replace(/valid_lft \S+ preferred_lft \S+/g, '').replace(/ tentative/g, '');
+};
+
+/** Waits (up to 10 s) until no address in the netns is still tentative: DAD done, local routes made. */
+export const dadSettled = async (ns: NetnsHandle): Promise<void> => {
+  for (let i = 0; i < 100; i++) {
+    const r = await run(['ip', '-o', 'addr', 'show'], { netns: ns })();
+    if (E.isRight(r) && !r.right.stdout.includes('tentative')) return;
+    await new Promise((res) => setTimeout(res, 100));
+  }
 };
