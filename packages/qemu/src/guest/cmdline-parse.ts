@@ -71,6 +71,7 @@ export const parseGuestCmdline = (line: string): Checked<GuestConfig> => {
   const ping: string[] = [];
   let waitSeconds: number | undefined;
   let stay: boolean | undefined;
+  let control: boolean | undefined;
   let exactRouting: boolean | undefined;
   let consoleDev: string | undefined;
   let panicSeconds: number | undefined;
@@ -93,6 +94,10 @@ export const parseGuestCmdline = (line: string): Checked<GuestConfig> => {
       case 'tapwire.wait':
         if (!/^[1-9][0-9]{0,2}$/.test(value)) return E.left(invalidGuestValue(word, 'tapwire.wait', value, 'whole seconds, 1 to 600'));
         waitSeconds = Number(value);
+        break;
+      case 'tapwire.control':
+        if (value !== '1') return E.left(invalidGuestValue(word, 'tapwire.control', value, '1'));
+        control = true;
         break;
       case 'tapwire.stay':
         if (value !== '0' && value !== '1') return E.left(invalidGuestValue(word, 'tapwire.stay', value, '0 or 1'));
@@ -119,7 +124,7 @@ export const parseGuestCmdline = (line: string): Checked<GuestConfig> => {
         break;
       default:
         if (key.startsWith('tapwire.')) {
-          return E.left(invalidGuestValue(word, 'key', key, 'tapwire.nic, tapwire.route, tapwire.routing, tapwire.ping, tapwire.wait or tapwire.stay'));
+          return E.left(invalidGuestValue(word, 'key', key, 'tapwire.nic, tapwire.route, tapwire.routing, tapwire.ping, tapwire.wait, tapwire.stay or tapwire.control'));
         }
     }
   }
@@ -130,6 +135,7 @@ export const parseGuestCmdline = (line: string): Checked<GuestConfig> => {
     quiet,
     ...(waitSeconds === undefined ? {} : { waitSeconds }),
     ...(stay === undefined ? {} : { stay }),
+    ...(control === undefined ? {} : { control }),
     ...(exactRouting === undefined ? {} : { exactRouting }),
     ...(consoleDev === undefined ? {} : { console: consoleDev }),
     ...(panicSeconds === undefined ? {} : { panicSeconds }),
