@@ -17,7 +17,7 @@ const failed = (a: Action, errno: number, code: string, message: string | undefi
   cause: { _tag: 'SyscallFailed', call: 'rtnetlink', errno, code, detail: `${renderCommand(toolOf(a), argvOf(a))}${message === undefined ? '' : `: ${message}`}` },
 });
 
-const errnoCode = (n: number): string => (n === 19 ? 'ENODEV' : n === 17 ? 'EEXIST' : n === 16 ? 'EBUSY' : n === 22 ? 'EINVAL' : n === 2 ? 'ENOENT' : n === 1 ? 'EPERM' : n === 99 ? 'EADDRNOTAVAIL' : n === 98 ? 'EADDRINUSE' : `E#${n}`);
+const errnoCode = (n: number): string => netlink.errnoName(n);
 
 export const runActions = (sock: netlink.NetlinkSocket, actions: readonly Action[]): ActionOutcome[] => {
   const outcomes: (ActionOutcome | undefined)[] = new Array<ActionOutcome | undefined>(actions.length).fill(undefined);

@@ -6,3 +6,4 @@ export * from './requests.js';
 export * from './ack.js';
 export { openNetlinkSocket, PIPELINE_DEPTH, type NetlinkSocket, type Outcome } from './socket.js';
 export { createPersistentTap, type TapSpec } from './tun-create.js';
+export { errnoName } from '../ffi/errno.js';
