@@ -5,7 +5,7 @@
 // is kept between runs on purpose. stop() destroys the domains first (a QEMU
 // outlives a killed libvirtd), then the daemon, then the keeper; the mounts
 // go with the namespace.
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa, type ResultPromise } from 'execa';
@@ -14,6 +14,7 @@ import type * as TE from 'fp-ts/lib/TaskEither.js';
 import { run, type NetnsHandle } from '@tapwire/sys';
 import { daemonFstab, devFstab, groupWithQemuGroup, layoutPaths, LIBVIRTD_CONF, passwdWithQemuUser, QEMU_CONF, renderFstab } from './config.js';
 import { sysError, type LibvirtError } from './errors.js';
+import { alive, isQemu, killPids, qemuPids, sleep, waitGone } from './procs.js';
 import { virsh } from './virsh.js';
 
 /** Kept between runs: only a fresh cache pays libvirt's QEMU probe (~8 s here). */
@@ -49,22 +50,6 @@ export interface PrivateDaemon {
   readonly stop: () => Promise<readonly string[]>;
 }
 
-const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
-
-const alive = (pid: number): boolean => {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-};
-
-const waitGone = async (pid: number, ms: number): Promise<boolean> => {
-  for (const end = Date.now() + ms; Date.now() < end; await sleep(50)) if (!alive(pid)) return true;
-  return !alive(pid);
-};
-
 const tail = (file: string, lines = 8): string => {
   try {
     return readFileSync(file, 'utf8').trim().split('\n').slice(-lines).join('\n');
@@ -99,31 +84,6 @@ const readMacvtapNode = (sysfs: string, device: string): MacvtapNode | undefined
   }
 };
 
-const killTree = async (pids: readonly number[]): Promise<void> => {
-  for (const pid of pids) if (alive(pid)) process.kill(pid, 'SIGKILL');
-  for (const pid of pids) await waitGone(pid, 2_000);
-};
-
-const isQemu = (pid: number): boolean => {
-  try {
-    return readFileSync(`/proc/${pid}/comm`, 'utf8').startsWith('qemu');
-  } catch {
-    return false;
-  }
-};
-
-/** QEMU pids libvirt recorded for its domains (driver.pid is the daemon's own lock). */
-const qemuPids = (runDir: string): number[] => {
-  const dir = `${runDir}/libvirt/qemu`;
-  if (!existsSync(dir)) return [];
-  return readdirSync(dir)
-    .filter((f) => f.endsWith('.pid') && f !== 'driver.pid')
-    .flatMap((f) => {
-      const pid = Number(readFileSync(join(dir, f), 'utf8').trim());
-      return Number.isInteger(pid) && pid > 0 ? [pid] : [];
-    });
-};
-
 export const startPrivateDaemon =
   (ns: NetnsHandle, o: DaemonOptions = {}): TE.TaskEither<LibvirtError, PrivateDaemon> =>
   async () => {
@@ -133,7 +93,7 @@ export const startPrivateDaemon =
     let keeper: ResultPromise | undefined;
     let daemon: ResultPromise | undefined;
     const cleanup = async () => {
-      await killTree([daemon?.pid, keeper?.pid].filter((x): x is number => x !== undefined));
+      await killPids([daemon?.pid, keeper?.pid].filter((x): x is number => x !== undefined));
       rmSync(workDir, { recursive: true, force: true });
     };
     const failed = async (detail: string): Promise<E.Either<LibvirtError, PrivateDaemon>> => {
@@ -223,17 +183,17 @@ export const startPrivateDaemon =
       const qemus = qemuPids(p.run).filter(isQemu);
       if (qemus.length > 0) {
         left.push(`QEMU ${qemus.join(', ')} outlived destroy (killed)`);
-        await killTree(qemus);
+        await killPids(qemus);
       }
       if (alive(d)) {
         process.kill(d, 'SIGTERM');
         if (!(await waitGone(d, STOP_GRACE_MS))) {
           left.push(`libvirtd ${d} ignored SIGTERM (killed)`);
-          await killTree([d]);
+          await killPids([d]);
         }
       }
       await daemon?.catch(() => undefined);
-      await killTree([k]);
+      await killPids([k]);
       await keeper?.catch(() => undefined);
       rmSync(workDir, { recursive: true, force: true });
       return left;
