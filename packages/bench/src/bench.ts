@@ -4,6 +4,7 @@ import { runBootBench } from './boot-bench.js';
 import { runCliBench } from './cli-bench.js';
 import { runCniBench } from './cni-bench.js';
 import { benchEnv } from './env.js';
+import { runHotplugBench } from './hotplug-bench.js';
 import { libvirtSkipReason, runLibvirtBench } from './libvirt-bench.js';
 import type { BenchFlags } from './flags.js';
 import type { BenchResults } from './results.js';
@@ -19,6 +20,7 @@ export const runBench = async (flags: BenchFlags, progress: (line: string) => vo
   const cni = flags.cni ? await runCniBench({ rounds: flags.runs }) : { skipped: '--no-cni' };
   progress(`cni: ${'skipped' in cni ? `skipped (${cni.skipped})` : 'done'}`);
   const boot = flags.boot ? await runBootBench({ runs: flags.bootRuns, progress }) : { skipped: '--no-boot' };
+  const hotplug = flags.boot ? await runHotplugBench({ runs: flags.bootRuns, progress }) : { skipped: '--no-boot' };
   const libvirtSkip = flags.boot ? libvirtSkipReason() : '--no-boot';
   const libvirt = libvirtSkip === undefined ? await runLibvirtBench({ runs: flags.bootRuns, progress }) : { skipped: libvirtSkip };
   return {
@@ -30,5 +32,6 @@ export const runBench = async (flags: BenchFlags, progress: (line: string) => vo
     boot,
     cni,
     libvirt,
+    hotplug,
   };
 };

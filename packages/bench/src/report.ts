@@ -7,6 +7,7 @@ import { netlinkSection } from './report-netlink.js';
 import { SHELL_LOOP_MAX_LINKS } from './cli-bench.js';
 import { CNI_TARGETS, TAP_STANDALONE, TAP_THICK } from './cni-bench.js';
 import { ratio } from './stats.js';
+import { renderHotplugSection } from './hotplug-bench.js';
 
 /** Issue 13's CLI targets: inspect within 1.5x of node -e 0; attach --all 2.5x faster than a shell loop at 48 links. */
 const INSPECT_TARGET = 1.5;
@@ -203,4 +204,4 @@ export const envSection = (r: BenchResults): string =>
     `- options: sizes ${r.options.sizes.join(',')}, runs ${r.options.runs}, boot runs ${isSkipped(r.boot) ? 0 : r.options.bootRuns}`,
   ].join('\n');
 
-export const renderMarkdown = (r: BenchResults): string => [scaleSection(r), targetsSection(r), netlinkSection(r), cliSection(r), bootSection(r), libvirtSection(r), cniSection(r)].filter((x) => x !== '').join('\n\n') + '\n';
+export const renderMarkdown = (r: BenchResults): string => [scaleSection(r), targetsSection(r), netlinkSection(r), cliSection(r), bootSection(r), renderHotplugSection(r.hotplug), libvirtSection(r), cniSection(r)].filter((x) => x !== '').join('\n\n') + '\n';

@@ -4,6 +4,7 @@ import type { BootResult } from './boot-bench.js';
 import type { CliResult } from './cli-bench.js';
 import type { CniResult } from './cni-bench.js';
 import type { BenchEnv } from './env.js';
+import type { HotplugResult } from './hotplug-bench.js';
 import type { LibvirtBenchResult } from './libvirt-bench.js';
 import type { ScaleEntry } from './scale.js';
 import type { Targets } from './targets.js';
@@ -21,6 +22,8 @@ export interface BenchResults {
   readonly cni: CniResult;
   /** Optional: results written before the libvirt section existed have none. */
   readonly libvirt?: LibvirtBenchResult | Skipped;
+  /** NIC hotplug/unplug latency next to the same NIC cold-plugged (hotplug-bench.ts); absent in older results. */
+  readonly hotplug?: HotplugResult | Skipped;
 }
 
 export const isSkipped = (x: object): x is Skipped => 'skipped' in x;
