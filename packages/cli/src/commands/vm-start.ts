@@ -7,7 +7,7 @@
 import { createServer, type Server, type Socket } from 'node:net';
 import * as E from 'fp-ts/lib/Either.js';
 import { describeNetmodelError, detach, MODELS, type Model } from '@tapwire/netmodel';
-import { buildGuestImage, describeGuestControlError, describeHotAttachError, describeQemuError, hotAttach, hotDetach, hotVmOf, renderGuestCmdline, renderMachineArgs, startVm, type HotAttached, type HotVmOf, type VmHandle } from '@tapwire/qemu';
+import { buildGuestImage, describeGuestControlError, describeHotAttachError, describeQemuError, hotAdd, hotDetach, hotRemove, hotVmOf, renderGuestCmdline, renderMachineArgs, startVm, type HotAttached, type HotVmOf, type VmHandle } from '@tapwire/qemu';
 import { scanUntilAttachable } from '@tapwire/endpoints';
 import { describeSysError, resolveNetns, type NetnsHandle } from '@tapwire/sys';
 import { usage, type CliError } from '../cli-error.js';
@@ -54,7 +54,7 @@ const record = (r: Running): VmRecord => ({
 
 const add = async (r: Running, ns: NetnsHandle, link: string, model: Model, queues: number): Promise<E.Either<string, VmNicRecord>> => {
   const id = `hot${r.next++}`;
-  const a = await hotAttach(r.hot, ns, link, { nicId: id, model, queues, guestTimeoutMs: GUEST_MS, unplugTimeoutMs: UNPLUG_MS })();
+  const a = await hotAdd(r.handle, r.hot, ns, link, { nicId: id, model, queues, guestTimeoutMs: GUEST_MS, unplugTimeoutMs: UNPLUG_MS })();
   if (E.isLeft(a)) return E.left(describeHotAttachError(a.left));
   r.plugged.push({ id, ns, a: a.right, model, queues });
   writeRecord(r.paths, record(r));
@@ -66,7 +66,7 @@ const remove = async (r: Running, link: string): Promise<E.Either<string, VmNicR
   if (i < 0) return E.left(`no NIC for link ${link} in VM ${r.name} (has: ${r.plugged.map((p) => p.a.link).join(' ') || 'none'})`);
   const p = r.plugged[i] as Running['plugged'][number];
   const rec = nicRecords(r)[i] as VmNicRecord;
-  const d = await hotDetach(r.hot, p.ns, p.a, { unplugTimeoutMs: UNPLUG_MS, guestTimeoutMs: GUEST_MS })();
+  const d = await hotRemove(r.handle, r.hot, p.ns, p.a, { unplugTimeoutMs: UNPLUG_MS, guestTimeoutMs: GUEST_MS })();
   // Unplugged but the guest's answer failed: the NIC is out of QEMU either way.
   if (E.isLeft(d) && d.left._tag === 'Hotplug') return E.left(describeHotAttachError(d.left));
   r.plugged.splice(i, 1);

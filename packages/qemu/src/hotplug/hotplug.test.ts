@@ -9,6 +9,7 @@ import * as E from 'fp-ts/lib/Either.js';
 import { requireCommand, requireRoot } from '@tapwire/testkit';
 import { describeHotAttachError, hotAttach, hotAttachWith, hotDetach, type HotAttachFaults, type HotAttachOptions } from './hot-attach.js';
 import { readPci } from './pci.js';
+import { unplugNic } from './plug.js';
 import { bootTestVm, type TestVm } from './testing/boot.js';
 import { fingerprint, makeTestPod, MACVTAP_MAC, MACVTAP_PEER, VETH_MAC, VETH_PEER, type TestPod } from './testing/pod.js';
 
@@ -129,4 +130,23 @@ test.serial('20 plug/unplug cycles leak no fd in QEMU or in this process', async
   t.log(`plug ms: ${plugMs.join(' ')}; unplug ms: ${unplugMs.join(' ')}`);
   t.is(fdCount(r.vm.handle.pid), qemuFds, 'QEMU fds as before');
   t.is(fdCount('self'), ours, 'our fds as before');
+});
+
+test.serial('a guest that does not release the device: UnplugTimeout, the NIC stays whole; once it runs again the unplug goes through', async (t) => {
+  const r = ready(t);
+  if (r === undefined) return;
+  const before = await fingerprint(r.pod.ns);
+  const plugged = await hotAttach(r.vm.hot, r.pod.ns, 'vA', { nicId: 'stuck', model: 'tcfilter', queues: 1 })();
+  if (E.isLeft(plugged)) return t.fail(describeHotAttachError(plugged.left));
+  // A paused guest cannot answer the hot-unplug request.
+  t.true(E.isRight(await r.vm.handle.qmp.execute('stop', undefined, { timeoutMs: 5000 })));
+  const stuck = await unplugNic(r.vm.handle.qmp, plugged.right.plugged, { accel: 'tcg', unplugTimeoutMs: 2000 })();
+  t.true(E.isLeft(stuck) && stuck.left._tag === 'UnplugTimeout', JSON.stringify(stuck));
+  if (E.isLeft(stuck)) t.log(describeHotAttachError({ _tag: 'Hotplug', error: stuck.left }));
+  t.deepEqual(await portsInUse(r.vm), [`${plugged.right.plugged.port}:stuck`], 'the device is still there');
+  t.true(E.isRight(await r.vm.handle.qmp.execute('cont', undefined, { timeoutMs: 5000 })));
+  const out = await hotDetach(r.vm.hot, r.pod.ns, plugged.right)();
+  if (E.isLeft(out)) return t.fail(describeHotAttachError(out.left));
+  t.deepEqual(await portsInUse(r.vm), []);
+  t.is(await fingerprint(r.pod.ns), before);
 });
