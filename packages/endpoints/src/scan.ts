@@ -3,12 +3,11 @@
 // source 'iproute2', one `ip -batch` process); driver info in-process (ethtool ioctl inside the netns);
 // tun owner/group from the netns's sysfs (in-process); PCI ids and vhost-user
 // sockets from the filesystem. No spawn per link.
-import { statSync } from 'node:fs';
 import { join } from 'node:path';
 import * as E from 'fp-ts/lib/Either.js';
 import * as TE from 'fp-ts/lib/TaskEither.js';
 import { pipe } from 'fp-ts/lib/function.js';
-import { inNetnsSync, netlink, readDriverInfo, readPciIds, readTunIds, runBatchJson, type NetnsHandle, type SysError } from '@tapwire/sys';
+import { inNetnsSync, isSocketPath, netlink, readDriverInfo, readPciIds, readTunIds, runBatchJson, type NetnsHandle, type SysError } from '@tapwire/sys';
 import { decodeNetlinkLinks, decodeNetlinkNeighbours, decodeNetlinkRoutes, linkNames } from './decode-netlink.js';
 import { isPciBusInfo } from './classify.js';
 import { decodeScanOutput, SCAN_COMMANDS, type DecodeError, type ScanDocs } from './decode-ip.js';
@@ -27,17 +26,10 @@ export interface ScanOptions {
 
 export const DEFAULT_VHOST_USER_DIR = '/tmp';
 
-const isSocket = (path: string): boolean => {
-  try {
-    return statSync(path).isSocket();
-  } catch {
-    return false;
-  }
-};
 
 /** The socket a vhost-user backend made for one of the link's addresses, if any. */
 export const vhostUserSocketFor = (link: Link, dir: string): string | undefined =>
-  link.addresses.map((a) => join(dir, `vhostuser_${a.local}`, 'vhu.sock')).find(isSocket);
+  link.addresses.map((a) => join(dir, `vhostuser_${a.local}`, 'vhu.sock')).find(isSocketPath);
 
 const pciOf = (drivers: Readonly<Record<string, DriverInfo>>): Record<string, PciIds> =>
   Object.fromEntries(

@@ -13,3 +13,4 @@ export { connectUnixStream, sendWithFds, isAgain, MAX_FDS_PER_MESSAGE } from './
 export type { PciIds } from './pci.js';
 export { readPciIds, checkPciAddress } from './pci.js';
 export * as netlink from './netlink/index.js';
+export { isSocketPath, socketIdentity } from './socket-stat.js';

@@ -5,10 +5,11 @@
 // stdout and stderr go back. Calls run in parallel; calls naming the same
 // CNI_CONTAINERID run one after the other. The socket is the caller's only
 // door to root's network work, so it is made mode 0600 (root's runtime only).
-import { mkdirSync, rmSync, statSync } from 'node:fs';
+import { mkdirSync, rmSync } from 'node:fs';
 import { connect, createServer, type Server, type Socket } from 'node:net';
 import { dirname } from 'node:path';
 import * as E from 'fp-ts/lib/Either.js';
+import { isSocketPath, socketIdentity } from '@tapwire/sys';
 import { macvtapPlugin } from '../plugins/macvtap.js';
 import { tapPlugin } from '../plugins/tap.js';
 import { tcRedirectTapPlugin } from '../plugins/tc-redirect-tap.js';
@@ -68,13 +69,6 @@ const answers = (path: string): Promise<boolean> =>
     s.once('error', () => resolve(false));
   });
 
-const isSocket = (path: string): boolean => {
-  try {
-    return statSync(path).isSocket();
-  } catch {
-    return false;
-  }
-};
 
 const serveConnection = (conn: Socket, queue: ReturnType<typeof keyedQueue>, log: (line: string) => void, pending: Set<Promise<void>>): void => {
   const chunks: Buffer[] = [];
@@ -112,7 +106,7 @@ const serveConnection = (conn: Socket, queue: ReturnType<typeof keyedQueue>, log
 
 /** Listens on `socket` (its directory made if missing; a stale socket file replaced). */
 export const startDaemon = async (socket: string, log: (line: string) => void = () => undefined): Promise<E.Either<DaemonError, Daemon>> => {
-  if (isSocket(socket)) {
+  if (isSocketPath(socket)) {
     if (await answers(socket)) return E.left({ _tag: 'SocketInUse', socket });
     rmSync(socket, { force: true });
   }
@@ -133,14 +127,14 @@ export const startDaemon = async (socket: string, log: (line: string) => void = 
   });
   process.umask(umask);
   if (E.isLeft(listening)) return listening;
-  const inode = statSync(socket).ino;
+  const identity = socketIdentity(socket);
   return E.right({
     socket,
     close: async () => {
       await new Promise<void>((resolve) => server.close(() => resolve()));
       await Promise.allSettled([...pending]);
       try {
-        if (statSync(socket).ino === inode) rmSync(socket, { force: true });
+        if (socketIdentity(socket) === identity) rmSync(socket, { force: true });
       } catch {
         // already gone
       }
