@@ -5,10 +5,14 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 # podman + runc: the tests drive our CNI plugins through Podman's CNI backend (crun 1.8
-# refuses this host's hybrid cgroups); dpdk-dev: dpdk-testpmd, a real vhost-user backend.
+# refuses this host's hybrid cgroups); dpdk-dev: dpdk-testpmd, a real vhost-user backend;
+# libvirt (monolithic libvirtd, no libvirt-daemon-system: it would start the host's
+# daemon): `launch --via libvirt`; gcc + libc6-dev: the thick CNI forwarders;
+# graphviz: `inspect --svg`; python3-pyroute2: the bench's per-op netlink baseline.
 APT_PACKAGES=(iproute2 util-linux ethtool kmod cpio gzip xz-utils busybox-static linux-image-amd64
   qemu-system-x86 containernetworking-plugins python3
-  podman runc dpdk-dev)
+  podman runc dpdk-dev libvirt-daemon libvirt-daemon-driver-qemu libvirt-clients
+  gcc libc6-dev graphviz python3-pyroute2)
 
 missing=()
 for p in "${APT_PACKAGES[@]}"; do
