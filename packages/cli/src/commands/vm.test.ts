@@ -98,3 +98,34 @@ test('vm: bad command lines exit 2, an unknown VM exits 1', async (t) => {
   const list = await tapwire(['vm', 'list', '--vm-dir', vmDir]);
   t.is(list.stdout.trim(), 'no VMs');
 });
+
+test('vm start --nics all plugs every link; SIGTERM unplugs and detaches them all before it exits', async (t) => {
+  if (!requireRoot(t) || !requireCommand(t, 'qemu-system-x86_64')) return;
+  const vmDir = mkdtempSync(join(tmpdir(), 'tw-vms-'));
+  t.teardown(() => rmSync(vmDir, { recursive: true, force: true }));
+  const pod = await makeNetns(t, 'twva');
+  const peer = await makeNetns(t, 'twvap');
+  await sh(['ip', '-n', pod.name, '-batch', '-'], `link add eth0 type veth peer name p0 netns ${peer.name}\naddr add 10.81.0.2/24 dev eth0\nlink set eth0 up\nlink add eth1 type veth peer name p1 netns ${peer.name}\naddr add 10.82.0.2/24 dev eth1\nlink set eth1 up\n`);
+  for (let i = 0; i < 100 && (await execa('ip', ['-n', pod.name, '-o', 'addr'])).stdout.includes('tentative'); i++) await new Promise((r) => setTimeout(r, 100));
+  const before = await state(pod.name);
+  const name = `a${process.pid}`;
+  const start = execa('node', [BIN, 'vm', 'start', pod.name, '--nics', 'all', '--name', name, '--vm-dir', vmDir], { reject: false, buffer: false, timeout: 600_000 });
+  t.teardown(() => {
+    if (start.exitCode === null) start.kill('SIGKILL');
+  });
+  let out = '';
+  start.stdout?.setEncoding('utf8');
+  start.stdout?.on('data', (c: string) => (out += c));
+  const deadline = Date.now() + 300_000;
+  while (!out.includes('API socket') && start.exitCode === null && Date.now() < deadline) await new Promise((r) => setTimeout(r, 200));
+  t.regex(out, /NIC hot0: eth0 .*\nNIC hot1: eth1 /);
+  const list = await tapwire(['vm', 'list', '--vm-dir', vmDir, '--json']);
+  const vms = JSON.parse(list.stdout) as { vm?: { nics: { link: string }[] } }[];
+  t.deepEqual(vms[0]?.vm?.nics.map((n) => n.link), ['eth0', 'eth1']);
+  start.kill('SIGTERM');
+  const ended = await start;
+  t.is(ended.exitCode, 0);
+  t.regex(out, /stopped \(asked\)/);
+  t.false(existsSync(join(vmDir, name)));
+  t.is(await state(pod.name), before, 'the netns is as before');
+});
