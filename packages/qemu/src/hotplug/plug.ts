@@ -92,7 +92,7 @@ const checkNic = (nic: HotNic): HotplugError | undefined => {
 };
 
 /** virtio-net-pci as render-nic.ts renders it at boot, plus an id and a bus. */
-const deviceArgs = (nic: HotNic, port: string, accel: Accel): Record<string, unknown> => {
+export const deviceArgs = (nic: HotNic, port: string, accel: Accel): Record<string, unknown> => {
   const queues = queuesOf(nic);
   const vhostBackend = nic.kind === 'vhost-user' || nic.vhostFds.length > 0;
   const args: Record<string, unknown> = { driver: 'virtio-net-pci', id: deviceIdOf(nic.id), netdev: nic.id, mac: nic.mac, bus: port, romfile: '' };
@@ -103,7 +103,7 @@ const deviceArgs = (nic: HotNic, port: string, accel: Accel): Record<string, unk
   return args;
 };
 
-const netdevArgs = (nic: HotNic): Record<string, unknown> => {
+export const netdevArgs = (nic: HotNic): Record<string, unknown> => {
   if (nic.kind === 'vhost-user') {
     const a: Record<string, unknown> = { type: 'vhost-user', id: nic.id, chardev: chardevIdOf(nic.id) };
     if (nic.queues > 1) a['queues'] = nic.queues;
