@@ -1,8 +1,7 @@
-import type { ScanError, WaitTimedOut } from '@tapwire/endpoints';
+import { describeEndpointsError, type ScanError, type WaitTimedOut } from '@tapwire/endpoints';
 import { describeNetmodelError, type NetmodelError } from '@tapwire/netmodel';
 // Type only: a value import would evaluate @tapwire/qemu for every verb (verbs load lazily).
 import type { QemuError } from '@tapwire/qemu';
-import { describeSysError, type SysError } from '@tapwire/sys';
 
 /** Every way a CLI run can fail, with the exit code it maps to. */
 export type CliError =
@@ -49,17 +48,14 @@ export const describeCliError = (e: CliError): string => {
     case 'Usage':
     case 'Failed':
       return e.message;
-    case 'DecodeError':
-      return `could not decode ${e.input}: ${e.problems.slice(0, 3).join('; ')}`;
     case 'Netmodel':
       return describeNetmodelError(e.error);
     case 'Qemu':
       return e.message;
     case 'Drift':
       return `${e.findings} finding(s) of drift`;
-    case 'WaitTimedOut':
-      return `no attachable link appeared in netns ${JSON.stringify(e.netns)} within ${e.waitedMs} ms (links seen: ${e.lastSeen.join(', ') || 'none'})`;
     default:
-      return describeSysError(e as SysError);
+      // scan's and sys's own failures, unwrapped (ScanError | WaitTimedOut): endpoints explains them.
+      return describeEndpointsError(e);
   }
 };

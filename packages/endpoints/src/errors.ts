@@ -1,0 +1,22 @@
+// @tapwire/endpoints' one error union: what scan and scanUntilAttachable can
+// fail with. humans read describeEndpointsError; callers above wrap it whole
+// ({ _tag: 'Endpoints', error }) rather than re-tagging its members.
+import { describeSysError } from '@tapwire/sys';
+import type { DecodeError } from './decode-ip.js';
+import type { ScanError } from './scan.js';
+import type { WaitTimedOut } from './scan-wait.js';
+
+export type EndpointsError = ScanError | WaitTimedOut;
+
+export const describeDecodeError = (e: DecodeError): string => `could not decode ${e.input}: ${e.problems.slice(0, 3).join('; ')}`;
+
+export const describeEndpointsError = (e: EndpointsError): string => {
+  switch (e._tag) {
+    case 'DecodeError':
+      return describeDecodeError(e);
+    case 'WaitTimedOut':
+      return `no attachable link appeared in netns ${JSON.stringify(e.netns)} within ${e.waitedMs} ms (links seen: ${e.lastSeen.join(', ') || 'none'})`;
+    default:
+      return describeSysError(e);
+  }
+};
