@@ -4,16 +4,15 @@
 // serves `vm add/remove/stop` on its API socket: it holds QEMU's one QMP
 // connection and the guest's control port. Stopping (vm stop, SIGINT, SIGTERM)
 // unplugs every NIC, detaches its endpoint, stops QEMU and removes the entry.
-import { createServer, type Server, type Socket } from 'node:net';
 import * as E from 'fp-ts/lib/Either.js';
-import { describeNetmodelError, detach, MODELS, type Model } from '@tapwire/netmodel';
-import { buildGuestImage, describeGuestControlError, describeHotAttachError, describeQemuError, hotAdd, hotDetach, hotRemove, hotVmOf, renderGuestCmdline, renderMachineArgs, startVm, type HotAttached, type HotVmOf, type VmHandle } from '@tapwire/qemu';
+import { MODELS } from '@tapwire/netmodel';
+import { buildGuestImage, describeGuestControlError, describeQemuError, hotVmOf, renderGuestCmdline, renderMachineArgs, startVm } from '@tapwire/qemu';
 import { scanUntilAttachable } from '@tapwire/endpoints';
-import { describeSysError, resolveNetns, type NetnsHandle } from '@tapwire/sys';
+import { describeSysError, resolveNetns } from '@tapwire/sys';
 import { usage, type CliError } from '../cli-error.js';
 import type { Output } from '../output.js';
-import { VmRequestC, type VmRequest, type VmResponse } from './vm-api.js';
-import { claimVmDir, DEFAULT_VM_DIR, releaseVmDir, VM_NAME_RE, writeRecord, type VmNicRecord, type VmPaths, type VmRecord } from './vm-registry.js';
+import { add, checkModel, record, serve, shutdown, type Running } from './vm-serve.js';
+import { claimVmDir, DEFAULT_VM_DIR, releaseVmDir, VM_NAME_RE, writeRecord } from './vm-registry.js';
 import { parseVerbArgs, usageOf, type Verb } from './verb-args.js';
 import { VM_START_HELP } from './vm-start-help.js';
 
@@ -21,126 +20,9 @@ import { VM_START_HELP } from './vm-start-help.js';
 const VERB: Verb = { name: 'vm start', help: VM_START_HELP };
 const DEFAULT_PORTS = 8;
 const BOOT_TIMEOUT_MS = 240_000;
-const GUEST_MS = 60_000;
-const UNPLUG_MS = 20_000;
 
 const failed = (message: string): CliError => ({ _tag: 'Failed', message });
 const sys = (e: Parameters<typeof describeSysError>[0]): CliError => failed(describeSysError(e));
-
-interface Running {
-  readonly name: string;
-  readonly ns: NetnsHandle;
-  readonly handle: VmHandle;
-  readonly hot: HotVmOf;
-  readonly paths: VmPaths;
-  readonly plugged: { readonly id: string; readonly ns: NetnsHandle; readonly a: HotAttached; readonly model: Model; readonly queues: number }[];
-  next: number;
-}
-
-const nicRecords = (r: Running): VmNicRecord[] =>
-  r.plugged.map((p) => ({ id: p.id, netns: p.ns.spec, link: p.a.link, mac: p.a.mac, model: p.model, queues: p.queues, pciAddress: p.a.plugged.pciAddress ?? null }));
-
-const record = (r: Running): VmRecord => ({
-  version: 1,
-  name: r.name,
-  netns: r.ns.spec,
-  pid: process.pid,
-  qemuPid: r.handle.pid,
-  qmpSocket: r.paths.qmpSocket,
-  apiSocket: r.paths.apiSocket,
-  startedAt: new Date().toISOString(),
-  nics: nicRecords(r),
-});
-
-const add = async (r: Running, ns: NetnsHandle, link: string, model: Model, queues: number): Promise<E.Either<string, VmNicRecord>> => {
-  const id = `hot${r.next++}`;
-  const a = await hotAdd(r.handle, r.hot, ns, link, { nicId: id, model, queues, guestTimeoutMs: GUEST_MS, unplugTimeoutMs: UNPLUG_MS })();
-  if (E.isLeft(a)) return E.left(describeHotAttachError(a.left));
-  r.plugged.push({ id, ns, a: a.right, model, queues });
-  writeRecord(r.paths, record(r));
-  return E.right(nicRecords(r).at(-1) as VmNicRecord);
-};
-
-const remove = async (r: Running, link: string): Promise<E.Either<string, VmNicRecord>> => {
-  const i = r.plugged.findIndex((p) => p.a.link === link || p.id === link);
-  if (i < 0) return E.left(`no NIC for link ${link} in VM ${r.name} (has: ${r.plugged.map((p) => p.a.link).join(' ') || 'none'})`);
-  const p = r.plugged[i] as Running['plugged'][number];
-  const rec = nicRecords(r)[i] as VmNicRecord;
-  const d = await hotRemove(r.handle, r.hot, p.ns, p.a, { unplugTimeoutMs: UNPLUG_MS, guestTimeoutMs: GUEST_MS })();
-  // Unplugged but the guest's answer failed: the NIC is out of QEMU either way.
-  if (E.isLeft(d) && d.left._tag === 'Hotplug') return E.left(describeHotAttachError(d.left));
-  r.plugged.splice(i, 1);
-  writeRecord(r.paths, record(r));
-  return E.isLeft(d) ? E.left(`unplugged, but: ${describeHotAttachError(d.left)}`) : E.right(rec);
-};
-
-/** Every NIC out (endpoint detached even if the guest does not let go), then QEMU. */
-const shutdown = async (r: Running, io: Output): Promise<void> => {
-  for (const p of [...r.plugged].reverse()) {
-    const d = r.handle.qmp.closed() ? E.right(undefined) : await hotDetach(r.hot, p.ns, p.a, { unplugTimeoutMs: 5_000, guestTimeoutMs: 5_000 })();
-    if (E.isLeft(d) && p.a.attachment !== undefined) {
-      io.err(`vm ${r.name}: ${p.a.link}: ${describeHotAttachError(d.left)}; detaching it anyway`);
-      const x = await detach(p.ns, p.a.attachment)();
-      if (E.isLeft(x)) io.err(`vm ${r.name}: detach ${p.a.link}: ${describeNetmodelError(x.left)}`);
-    }
-  }
-  r.plugged.splice(0);
-  r.hot.close();
-  await r.handle.stop(5_000)();
-  releaseVmDir(r.paths);
-};
-
-const answer = (sock: Socket, res: VmResponse): void => {
-  sock.end(`${JSON.stringify(res)}\n`);
-};
-
-const checkModel = (m: string): m is Model => (MODELS as readonly string[]).includes(m);
-
-const serve = (r: Running, stop: () => void): Server => {
-  // One request at a time: plugs read the free port, then take it.
-  let turn: Promise<unknown> = Promise.resolve();
-  const handle = async (req: VmRequest): Promise<VmResponse> => {
-    switch (req.op) {
-      case 'nics':
-        return { ok: true, result: nicRecords(r) };
-      case 'stop':
-        stop();
-        return { ok: true, result: { stopping: r.name } };
-      case 'remove': {
-        const x = await remove(r, req.link);
-        return E.isLeft(x) ? { ok: false, error: x.left, exit: 1 } : { ok: true, result: x.right };
-      }
-      case 'add': {
-        if (!checkModel(req.model)) return { ok: false, error: `model ${JSON.stringify(req.model)}: expected one of ${MODELS.join(', ')}`, exit: 2 };
-        const ns = resolveNetns(req.netns);
-        if (E.isLeft(ns)) return { ok: false, error: describeSysError(ns.left), exit: 3 };
-        const x = await add(r, ns.right, req.link, req.model, req.queues);
-        return E.isLeft(x) ? { ok: false, error: x.left, exit: 1 } : { ok: true, result: x.right };
-      }
-    }
-  };
-  return createServer((sock) => {
-    let buf = '';
-    sock.setEncoding('utf8');
-    sock.on('error', () => undefined);
-    sock.on('data', (chunk: string) => {
-      buf += chunk;
-      const nl = buf.indexOf('\n');
-      if (nl < 0) return;
-      const line = buf.slice(0, nl);
-      buf = '';
-      let json: unknown;
-      try {
-        json = JSON.parse(line);
-      } catch {
-        return answer(sock, { ok: false, error: 'not JSON', exit: 2 });
-      }
-      const req = VmRequestC.decode(json);
-      if (E.isLeft(req)) return answer(sock, { ok: false, error: 'not a VM request', exit: 2 });
-      turn = turn.then(() => handle(req.right).then((res) => answer(sock, res)));
-    });
-  });
-};
 
 const intOption = (name: string, v: string | undefined, dflt: number, min: number, max: number): E.Either<CliError, number> => {
   if (v === undefined) return E.right(dflt);

@@ -8,7 +8,8 @@
 import * as E from 'fp-ts/lib/Either.js';
 import type * as TE from 'fp-ts/lib/TaskEither.js';
 import { interruptsFor, type Accel } from '../args/render-nic.js';
-import { waitForEvent, type Qmp, type QmpError } from '../launch/qmp.js';
+import type { Qmp, QmpError } from '../launch/qmp.js';
+import { waitForEvent } from '../launch/qmp-events.js';
 import type { HotplugError, PlugStep } from './errors.js';
 import { formatPciAddress, freePort, readPci, type PciAddress } from './pci.js';
 

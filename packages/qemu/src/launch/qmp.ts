@@ -5,9 +5,10 @@
 // Nothing throws: every failure is a QmpError, and a socket that closes or
 // says something that is not QMP fails every waiting command at once instead
 // of leaving it to its deadline.
-import { connect, Socket } from 'node:net';
+import type { Socket } from 'node:net';
 import * as E from 'fp-ts/lib/Either.js';
-import { connectUnixStream, describeSysError, isAgain, sendWithFds } from '@tapwire/sys';
+import { describeSysError, isAgain, sendWithFds } from '@tapwire/sys';
+import { connectBy } from './qmp-connect.js';
 import { QmpMessage, QmpStatus, type QmpEvent, type QmpGreeting } from './qmp-messages.js';
 
 export type { QmpEvent, QmpStatus } from './qmp-messages.js';
@@ -73,7 +74,6 @@ export interface ConnectOptions {
 }
 
 const GREETING = 'the greeting';
-const RETRY_MS = 50;
 
 type Settle = (r: E.Either<QmpError, QmpMessage>) => void;
 interface Waiter {
@@ -224,42 +224,6 @@ const session = (sock: Socket, socket: string, rawFd: number | undefined) => {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-/**
- * A socket made with libc (so fds can be passed on it) handed to Node for
- * everything else; without the FFI, Node's own connect (no fd passing).
- */
-const tryConnect = async (socket: string): Promise<E.Either<string, { sock: Socket; rawFd: number | undefined }>> => {
-  const fd = connectUnixStream(socket);
-  if (E.isRight(fd)) return E.right({ sock: new Socket({ fd: fd.right, readable: true, writable: true }), rawFd: fd.right });
-  if (fd.left._tag !== 'FfiUnavailable') return E.left(describeSysError(fd.left));
-  return E.map((sock: Socket) => ({ sock, rawFd: undefined as number | undefined }))(await nodeConnect(socket));
-};
-
-const nodeConnect = (socket: string): Promise<E.Either<string, Socket>> =>
-  new Promise((resolve) => {
-    const s = connect(socket);
-    s.once('connect', () => resolve(E.right(s)));
-    s.once('error', (e) => resolve(E.left(e.message)));
-  });
-
-/** Retries until QEMU has made the socket and listens on it. */
-const connectBy = async (
-  socket: string,
-  deadline: number,
-  timeoutMs: number,
-  signal: AbortSignal | undefined,
-): Promise<E.Either<QmpError, { sock: Socket; rawFd: number | undefined }>> => {
-  let last = 'nothing tried';
-  for (;;) {
-    if (signal?.aborted === true) return E.left({ _tag: 'QmpConnect', socket, detail: `gave up: ${String(signal.reason)}` });
-    if (Date.now() >= deadline) return E.left({ _tag: 'QmpConnect', socket, detail: `nothing answered within ${timeoutMs} ms (${last})` });
-    const s = await tryConnect(socket);
-    if (E.isRight(s)) return s;
-    last = s.left;
-    await sleep(RETRY_MS);
-  }
-};
-
 /** Connects, reads the greeting and negotiates capabilities, all within `timeoutMs`. */
 export const connectQmp = async (socket: string, timeoutMs: number, o: ConnectOptions = {}): Promise<E.Either<QmpError, Qmp>> => {
   const deadline = Date.now() + timeoutMs;
@@ -297,18 +261,3 @@ export const queryStatus = async (qmp: Qmp, o: ExecuteOptions = {}): Promise<E.E
   return E.isLeft(d) ? E.left({ _tag: 'QmpProtocol', socket: qmp.socket, detail: 'the query-status reply is not {status, running}' }) : E.right(d.right);
 };
 
-/**
- * The first event from index `from` of qmp.events() on that `matches`, within
- * `timeoutMs`; undefined when none came (or the connection closed). Events are
- * kept from the start, so one that came before this call is found too.
- */
-export const waitForEvent = async (qmp: Qmp, matches: (e: QmpEvent) => boolean, timeoutMs: number, from = 0): Promise<QmpEvent | undefined> => {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const found = qmp.events().slice(from).find(matches);
-    if (found !== undefined) return found;
-    if (qmp.closed() || Date.now() >= deadline) return undefined;
-    await sleep(Math.min(EVENT_POLL_MS, Math.max(1, deadline - Date.now())));
-  }
-};
-const EVENT_POLL_MS = 20;
