@@ -18,7 +18,7 @@ import { fileURLToPath } from 'node:url';
 import { isDeepStrictEqual } from 'node:util';
 import { execa } from 'execa';
 import * as E from 'fp-ts/lib/Either.js';
-import { decodeLinks, type Link } from '@tapwire/endpoints';
+import { decodeLinks, type Link, describeEndpointsError } from '@tapwire/endpoints';
 import { describeNetmodelError, netnsState, shellQuote } from '@tapwire/netmodel';
 import { attachCommands, detachCommands, handTargets, type Argv } from './hand-commands.js';
 import { makePod, type Pod } from './pod.js';
@@ -88,7 +88,7 @@ const MODULES = { TAPWIRE_BUNDLE: '0' };
 const shellScripts = async (pod: Pod, queues: number, dir: string): Promise<{ attach: string; detach: string }> => {
   const r = await execa('ip', ['-n', pod.name, '-j', '-d', 'addr', 'show'], { reject: false });
   const links = decodeLinks(String(r.stdout));
-  if (E.isLeft(links)) throw new Error(`shell loop scan: ${describeNetmodelError(links.left)}`);
+  if (E.isLeft(links)) throw new Error(`shell loop scan: ${describeEndpointsError(links.left)}`);
   const targets: readonly Link[] = handTargets(links.right);
   const line = (tool: 'ip' | 'tc', argv: Argv): string => [tool, '-n', pod.name, ...argv].map(shellQuote).join(' ');
   const attach = [

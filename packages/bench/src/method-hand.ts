@@ -2,8 +2,8 @@
 // operation; (c) the floor, the same operations in one `ip -batch` and one
 // `tc -batch` per phase. Both scan with one `ip -j -d addr show`.
 import * as E from 'fp-ts/lib/Either.js';
-import { decodeLinks, type Link } from '@tapwire/endpoints';
-import { defaultTapName, describeNetmodelError } from '@tapwire/netmodel';
+import { decodeLinks, type Link, describeEndpointsError } from '@tapwire/endpoints';
+import { defaultTapName } from '@tapwire/netmodel';
 import { encodeBatchLine } from '@tapwire/sys';
 import { phaseClock, type MethodRun } from './clock.js';
 import { openAndCloseQueues } from './fds.js';
@@ -15,7 +15,7 @@ export type HandStyle = 'per-command' | 'batch';
 
 const handScan = async (sh: Spawner, pod: Pod): Promise<readonly Link[]> => {
   const links = decodeLinks(await sh.run('ip', ['-n', pod.name, '-j', '-d', 'addr', 'show']));
-  if (E.isLeft(links)) throw new Error(`hand scan: ${describeNetmodelError(links.left)}`);
+  if (E.isLeft(links)) throw new Error(`hand scan: ${describeEndpointsError(links.left)}`);
   return handTargets(links.right);
 };
 

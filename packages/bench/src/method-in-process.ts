@@ -2,7 +2,7 @@
 // close -> detachAll, with spawns counted by @tapwire/sys itself; with the
 // ip/tc executor (a) or the netlink one (a2: no process at all).
 import * as E from 'fp-ts/lib/Either.js';
-import { classify, scan } from '@tapwire/endpoints';
+import { classify, scan, describeEndpointsError } from '@tapwire/endpoints';
 import { attachAll, describeNetmodelError, detachAll, type Executor } from '@tapwire/netmodel';
 import { spawnCount } from '@tapwire/sys';
 import { phaseClock, type MethodRun } from './clock.js';
@@ -12,7 +12,7 @@ import type { Pod } from './pod.js';
 export const inProcess = async (pod: Pod, queues: number, executor: Executor = 'iproute2'): Promise<MethodRun> => {
   const clock = phaseClock(spawnCount);
   const snap = await scan(pod.ns, { source: executor })();
-  if (E.isLeft(snap)) throw new Error(`in-process scan: ${describeNetmodelError(snap.left)}`);
+  if (E.isLeft(snap)) throw new Error(`in-process scan: ${describeEndpointsError(snap.left)}`);
   const endpoints = classify(snap.right);
   clock.lap('scan');
   let attached = false;

@@ -5,8 +5,8 @@
 import { fileURLToPath } from 'node:url';
 import { execa } from 'execa';
 import * as E from 'fp-ts/lib/Either.js';
-import { decodeLinks } from '@tapwire/endpoints';
-import { DETACH_GROUP, defaultTapName, describeNetmodelError, encodeRecord } from '@tapwire/netmodel';
+import { decodeLinks, describeEndpointsError } from '@tapwire/endpoints';
+import { DETACH_GROUP, defaultTapName, encodeRecord } from '@tapwire/netmodel';
 import { PHASES, type MethodRun, type PhaseFigures } from './clock.js';
 import type { Pod } from './pod.js';
 import { handTargets } from './hand-commands.js';
@@ -22,7 +22,7 @@ export const viaPyroute2 = async (pod: Pod, queues: number): Promise<MethodRun> 
   // The link list comes from an untimed ip call: the script's own scan is what is timed.
   const shown = await execa('ip', ['-n', pod.name, '-j', '-d', 'addr', 'show']);
   const links = decodeLinks(shown.stdout);
-  if (E.isLeft(links)) throw new Error(`pyroute2 method: ${describeNetmodelError(links.left)}`);
+  if (E.isLeft(links)) throw new Error(`pyroute2 method: ${describeEndpointsError(links.left)}`);
   const job = {
     netns: pod.name,
     queues,

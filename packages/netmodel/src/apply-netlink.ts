@@ -21,7 +21,7 @@ import { describeSysError, inNetnsSync, type NetnsHandle } from '@tapwire/sys';
 import type { Action } from './action.js';
 import type { ApplyOptions } from './apply.js';
 import { FAULT_DEVICE } from './fault.js';
-import type { NetmodelError } from './errors.js';
+import { fromSys, type NetmodelError } from './errors.js';
 import type { Op, Phase } from './model.js';
 import { runActions, withNetlink, type ActionOutcome } from './netlink-run.js';
 import type { netlink } from '@tapwire/sys';
@@ -86,5 +86,5 @@ export const applyPhasesNetlink =
   async () => {
     if (phases.length === 0) return E.right(undefined);
     const r = inNetnsSync(ns, () => withNetlink((sock) => runPhases(sock, ns, phases, opts)));
-    return E.isLeft(r) ? r : r.right;
+    return E.isLeft(r) ? E.left(fromSys(r.left)) : r.right;
   };

@@ -1,5 +1,5 @@
 // Every failure of netmodel as a tagged value; humans read describeNetmodelError.
-import type { DecodeError } from '@tapwire/endpoints';
+import { describeEndpointsError, type EndpointsError } from '@tapwire/endpoints';
 import { describeSysError, type SysError } from '@tapwire/sys';
 import type { Finding } from './findings.js';
 import type { Model } from './model.js';
@@ -20,8 +20,10 @@ export type PlanError =
 
 export type NetmodelError =
   | PlanError
-  | SysError
-  | DecodeError
+  /** @tapwire/sys failed (resolving, locking, running ip/tc, netlink): wrapped whole. */
+  | { readonly _tag: 'Sys'; readonly error: SysError }
+  /** Reading the netns back: ip/tc JSON that did not decode (@tapwire/endpoints' DecodeError), wrapped whole. */
+  | { readonly _tag: 'Endpoints'; readonly error: EndpointsError }
   | { readonly _tag: 'LinkNotFound'; readonly netns: string; readonly link: string }
   | { readonly _tag: 'ForeignLinkExists'; readonly netns: string; readonly name: string; readonly detail: string }
   | { readonly _tag: 'ForeignIngressQdisc'; readonly netns: string; readonly link: string }
@@ -77,8 +79,6 @@ export const describeNetmodelError = (e: NetmodelError): string => {
       return `link ${q(e.link)}: the restore record needs ${e.bytes} bytes but a link alias holds at most ${e.max}; refusing before changing anything (too many addresses or routes for model macvtap)`;
     case 'NotEncodable':
       return `link ${q(e.link)}: cannot record ${e.what} ${q(e.value)} for detach`;
-    case 'DecodeError':
-      return `could not decode ${e.input}: ${e.problems.slice(0, 3).join('; ')}`;
     case 'LinkNotFound':
       return `netns ${q(e.netns)} has no link ${q(e.link)}`;
     case 'ForeignLinkExists':
@@ -103,7 +103,13 @@ export const describeNetmodelError = (e: NetmodelError): string => {
       return `netns ${q(e.netns)}: detaching ${q(e.target)} failed: ${describeSysError(e.cause)}`;
     case 'Aborted':
       return `${e.what} was aborted (${e.reason}); nothing of it is left in the netns`;
-    default:
-      return describeSysError(e);
+    case 'Sys':
+      return describeSysError(e.error);
+    case 'Endpoints':
+      return describeEndpointsError(e.error);
   }
 };
+
+/** Wrappers, so call sites read as the layer they cross. */
+export const fromSys = (error: SysError): NetmodelError => ({ _tag: 'Sys', error });
+export const fromEndpoints = (error: EndpointsError): NetmodelError => ({ _tag: 'Endpoints', error });

@@ -7,7 +7,7 @@ import * as E from 'fp-ts/lib/Either.js';
 import type * as TE from 'fp-ts/lib/TaskEither.js';
 import { scan } from '@tapwire/endpoints';
 import { inNetnsSync, netlink, type NetnsHandle, type SysError } from '@tapwire/sys';
-import type { NetmodelError } from './errors.js';
+import { fromEndpoints, fromSys, type NetmodelError } from './errors.js';
 import { DETACH_GROUP } from './model.js';
 import type { NetnsView } from './state.js';
 import type { TcFilter, TcQdisc } from './tc-json.js';
@@ -135,8 +135,8 @@ const tcAndGroups = (ns: NetnsHandle, names: ReadonlyMap<number, string>, withFi
  */
 export const readNetnsNetlink = (ns: NetnsHandle, withFilters = true): TE.TaskEither<NetmodelError, NetnsView> => async () => {
   const s = await scan(ns, { source: 'netlink', deviceInfo: false })();
-  if (E.isLeft(s)) return s;
+  if (E.isLeft(s)) return E.left(fromEndpoints(s.left));
   const names = new Map(s.right.links.map((l) => [l.ifindex, l.name]));
   const rest = tcAndGroups(ns, names, withFilters);
-  return E.isLeft(rest) ? rest : E.right({ links: s.right.links, routes: s.right.routes, ...rest.right });
+  return E.isLeft(rest) ? E.left(fromSys(rest.left)) : E.right({ links: s.right.links, routes: s.right.routes, ...rest.right });
 };

@@ -6,7 +6,7 @@ import { pipe } from 'fp-ts/lib/function.js';
 import * as t from 'io-ts';
 import { decodeLinks, decodeRoutes, reportDecodeErrors, type DecodeError, type Link, type Route } from '@tapwire/endpoints';
 import { runBatch, runBatchJson, splitBatchJson, type NetnsHandle } from '@tapwire/sys';
-import type { NetmodelError } from './errors.js';
+import { fromEndpoints, fromSys, type NetmodelError } from './errors.js';
 import { DETACH_GROUP } from './model.js';
 import { decodeFilters, decodeQdiscs, type TcFilter, type TcQdisc } from './tc-json.js';
 import { DEFAULT_EXECUTOR, type Executor } from './executor.js';
@@ -44,12 +44,14 @@ type IpView = Pick<NetnsView, 'links' | 'routes' | 'inDetachGroup'>;
 const readIp = (ns: NetnsHandle): TE.TaskEither<NetmodelError, IpView> =>
   pipe(
     runBatchJson(ns, [['addr', 'show'], ['route', 'show', 'table', 'all'], ['link', 'show', 'group', String(DETACH_GROUP)]]),
-    TE.chainEitherKW((docs) =>
+    TE.mapLeft(fromSys),
+    TE.chainEitherK((docs) =>
       pipe(
         E.Do,
-        E.apSW('links', decodeLinks(docs[0])),
-        E.apSW('routes', decodeRoutes(docs[1])),
-        E.apSW('inDetachGroup', decodeGroup(docs[2])),
+        E.apS('links', decodeLinks(docs[0])),
+        E.apS('routes', decodeRoutes(docs[1])),
+        E.apS('inDetachGroup', decodeGroup(docs[2])),
+        E.mapLeft(fromEndpoints),
       ),
     ),
   );
@@ -58,17 +60,18 @@ const readIp = (ns: NetnsHandle): TE.TaskEither<NetmodelError, IpView> =>
 const readTc = (ns: NetnsHandle, links: readonly Link[]): TE.TaskEither<NetmodelError, Pick<NetnsView, 'qdiscs' | 'filters'>> =>
   pipe(
     runBatch(ns, 'tc', [['qdisc', 'show'], ...links.map((l) => ['filter', 'show', 'dev', l.name, 'ingress'])], { json: true }),
-    TE.chainEitherKW((r) => {
+    TE.mapLeft(fromSys),
+    TE.chainEitherK((r) => {
       const docs = splitBatchJson(r.stdout);
       const qdiscs = decodeQdiscs(docs[0]);
-      if (E.isLeft(qdiscs)) return qdiscs;
+      if (E.isLeft(qdiscs)) return E.left(fromEndpoints(qdiscs.left));
       const filters: Record<string, readonly TcFilter[]> = {};
       for (const [i, l] of links.entries()) {
         const fs = decodeFilters(l.name, docs[i + 1]);
-        if (E.isLeft(fs)) return fs;
+        if (E.isLeft(fs)) return E.left(fromEndpoints(fs.left));
         filters[l.name] = fs.right;
       }
-      return E.right({ qdiscs: qdiscs.right, filters });
+      return E.right<NetmodelError, Pick<NetnsView, 'qdiscs' | 'filters'>>({ qdiscs: qdiscs.right, filters });
     }),
   );
 

@@ -22,5 +22,5 @@ if (E.isLeft(snap)) throw new Error(JSON.stringify(snap.left));
 const ep = classify(snap.right).find((e) => e.link.name === linkName);
 if (ep === undefined) throw new Error(`no link ${linkName}`);
 const r = await attach(ns.right, ep, modelText as Model, { lock: { dir, timeoutMs: Number(timeout) } })();
-process.stdout.write(`${JSON.stringify(E.isRight(r) ? { ok: true, existing: r.right.existing === true } : { ok: false, tag: r.left._tag, message: describeNetmodelError(r.left) })}\n`);
+process.stdout.write(`${JSON.stringify(E.isRight(r) ? { ok: true, existing: r.right.existing === true } : { ok: false, tag: r.left._tag, cause: r.left._tag === 'Sys' ? r.left.error._tag : undefined, message: describeNetmodelError(r.left) })}\n`);
 process.exit(0);

@@ -91,7 +91,7 @@ test('a lock held past the timeout is NetnsBusy naming its holder; nothing chang
   await c.ready;
   c.go();
   const r = await c.result;
-  t.like(r, { ok: false, tag: 'NetnsBusy' });
+  t.like(r, { ok: false, tag: 'Sys', cause: 'NetnsBusy' });
   t.regex(r.message ?? '', new RegExp(`is busy: another tapwire process \\(pid ${process.pid}: holding for the test\\) is attaching or detaching there; waited \\d+ ms`));
   t.deepEqual(await stateOf(ns), before);
 });
