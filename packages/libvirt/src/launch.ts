@@ -7,16 +7,14 @@ import { randomBytes } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import * as E from 'fp-ts/lib/Either.js';
 import type * as TE from 'fp-ts/lib/TaskEither.js';
-import { scanUntilAttachable, type Endpoint, type Link } from '@tapwire/endpoints';
-import { attachAll, detach, type Attachment, type Model } from '@tapwire/netmodel';
+import { scanUntilAttachable, type Link } from '@tapwire/endpoints';
+import { attachAll, detach, plannedAttachments, podAsAttached, type Attachment, type Model } from '@tapwire/netmodel';
 import { guestConfigFor, guestImagePaths, guestRoutingError, parseConsole, renderGuestCmdline, summarizeGuest, type GuestImage, type GuestReport } from '@tapwire/qemu';
 import type { NetnsHandle } from '@tapwire/sys';
 import { describeNics, renderLibvirtDomain, type GuestMachine, type NicSpec } from '@tapwire/vm';
 import { watchConsole } from './console.js';
 import { startPrivateDaemon, type PrivateDaemon } from './daemon.js';
 import type { LibvirtError } from './errors.js';
-import { podAsAttached } from './attached-pod.js';
-import { plannedAttachments } from './pod-nics.js';
 import { readRootQdiscs, restoreRootQdiscs, type RootQdiscs } from './qdisc.js';
 import { virsh } from './virsh.js';
 
@@ -67,12 +65,6 @@ export interface LibvirtLaunchResult {
 const INSIDE = { kernel: '/run/tapwire/kernel', initrd: '/run/tapwire/initrd', console: '/run/tapwire/console.log' } as const;
 
 const consoleTail = (text: string, lines = 15): string => text.split('\n').slice(-lines).join('\n').trim();
-
-/** An endpoint whose link is attached gets its NIC even when it now scans as skipped (no addresses). */
-const withAttached = (endpoints: readonly Endpoint[], attachments: readonly Attachment[]): Endpoint[] => {
-  const names = new Set(attachments.map((a) => a.link));
-  return endpoints.map((e) => (names.has(e.link.name) && e.skipped !== undefined ? ({ ...e, skipped: undefined } as Endpoint) : e));
-};
 
 const machineFor = (nics: readonly NicSpec[], o: LibvirtLaunchOptions, cmdline: string, files: { kernel: string; initrd: string | undefined; console: string }): GuestMachine => ({
   name: `tapwire-${randomBytes(4).toString('hex')}`,
@@ -131,8 +123,8 @@ export const launchViaLibvirt =
         made.push(...attachments.filter((a) => a.existing !== true));
       }
       timings.attachMs = Date.now() - t1;
-      const usable = withAttached(endpoints, attachments).filter((e) => e.skipped === undefined && e.kind !== 'loopback');
-      let nics = describeNics(usable, attachments, { vhostUserQueues: o.queues });
+      // describeNics gives an attached link its NIC even when it scans as skipped (no addresses).
+      let nics = describeNics(endpoints, attachments, { vhostUserQueues: o.queues });
       if (nics.length === 0) return E.left({ _tag: 'NothingToAttach', netns: ns.spec, seen: endpoints.map((e) => `${e.link.name}: ${e.skipped ?? e.kind}`) });
 
       const pod = podAsAttached(snapshot, attachments);
@@ -168,7 +160,7 @@ export const launchViaLibvirt =
       timings.daemonMs = Date.now() - t2;
       // The ifindexes as the daemon (in the pod netns) sees them: the ones /dev/tap<ifindex> is made for.
       const d = daemon;
-      nics = describeNics(usable, attachments, { vhostUserQueues: o.queues, ifindexOf: (dev) => d.ifindexOf(dev) ?? 0 });
+      nics = describeNics(endpoints, attachments, { vhostUserQueues: o.queues, ifindexOf: (dev) => d.ifindexOf(dev) ?? 0 });
       const machine = machineFor(nics, o, cmdline.right, { kernel: INSIDE.kernel, initrd: INSIDE.initrd, console: INSIDE.console });
       const xml = renderLibvirtDomain(machine, nics);
       if (E.isLeft(xml)) return E.left({ _tag: 'Render', error: xml.left });

@@ -82,3 +82,8 @@ export type { NetnsView } from './state.js';
 export { readNetns, netnsState } from './state.js';
 export type { Executor } from './executor.js';
 export { DEFAULT_EXECUTOR } from './executor.js';
+// The record's words as data again (what a reader of a macvtap record needs).
+export type { AddrSpec, RouteSpec } from './action.js';
+export { addrSpecOfWords, routeSpecOfWords } from './action.js';
+// A pod attached before a launch, as every launch path sees it (attached-pod.ts).
+export { attachedIfindexes, endpointsToAttach, usableEndpoints, plannedAttachmentsIn, plannedAttachments, podAsAttached, networkOf } from './attached-pod.js';

@@ -1,9 +1,11 @@
 // Pure: the NICs a VM gets for a scanned netns and its attachments, as
 // hypervisor-neutral NicSpecs, in endpoint order. Skipped endpoints and links
-// left unattached get none; a PCI function and a vhost-user socket need no
-// attachment (they are passed through as they are).
+// left unattached get none, except a link that is attached (a macvtap attach
+// takes its addresses, so it scans as skipped: it is attached, not unusable);
+// a PCI function and a vhost-user socket need no attachment (they are passed
+// through as they are).
 import type { Endpoint } from '@tapwire/endpoints';
-import type { Attachment } from '@tapwire/netmodel';
+import { usableEndpoints, type Attachment } from '@tapwire/netmodel';
 import { nicId, type NicBackend, type NicSpec } from './nic.js';
 
 export interface DescribeOptions {
@@ -29,8 +31,7 @@ export const describeNics = (endpoints: readonly Endpoint[], attachments: readon
   const idOf = o.idOf ?? ((i: number) => nicId(i));
   const ifindexOf = o.ifindexOf ?? (() => 0);
   const out: NicSpec[] = [];
-  for (const e of endpoints) {
-    if (e.skipped !== undefined) continue;
+  for (const e of usableEndpoints(endpoints, attachments)) {
     const id = idOf(out.length, e.link.name);
     if (e.kind === 'physical') {
       out.push({ id, link: e.link.name, mac: '', mtu: e.link.mtu, queues: 1, backend: { kind: 'vfio', bdf: e.pci.bdf, boundDriver: e.pci.boundDriver } });

@@ -1,7 +1,7 @@
 import test from 'ava';
-import type { Snapshot } from '@tapwire/endpoints';
-import type { Attachment } from '@tapwire/netmodel';
-import { networkOf, podAsAttached } from './attached-pod.js';
+import type { Endpoint, Snapshot } from '@tapwire/endpoints';
+import type { Attachment } from './model.js';
+import { attachedIfindexes, endpointsToAttach, networkOf, podAsAttached, usableEndpoints } from './attached-pod.js';
 
 test('networkOf: the prefix route destination, as ip prints it', (t) => {
   t.is(networkOf({ family: 'inet', local: '10.91.7.2', prefixlen: 22, scope: 'global' }), '10.91.4.0/22');
@@ -31,4 +31,14 @@ test('a macvtap-attached link gets its recorded addresses and routes back (and t
     ],
   );
   t.is(podAsAttached(snap, [{ ...a, existing: false }]), snap, 'a fresh attachment: the scan (taken before it) is right as is');
+});
+
+test('an endpoint skipped only because its link is attached gets its NIC back; the rest as scanned', (t) => {
+  const ep = (name: string, ifindex: number, skipped?: string, kind = 'veth') => ({ kind, link: { name, ifindex }, ...(skipped === undefined ? {} : { skipped }) }) as unknown as Endpoint;
+  const endpoints = [ep('lo', 1, 'loopback', 'loopback'), ep('eth0', 2, 'no addresses'), ep('eth1', 3), ep('eth2', 4, 'no addresses')];
+  const a: Attachment = { link: 'eth0', model: 'macvtap', tapName: 'tw2', queues: 1, multiQueue: false, guestMac: 'ce:56:d3:d9:49:ce', mtu: 1500, device: 'macvtap', existing: true };
+  const usable = usableEndpoints(endpoints, [a]);
+  t.deepEqual(usable.map((e) => [e.link.name, e.skipped]), [['eth0', undefined], ['eth1', undefined]]);
+  t.deepEqual([...attachedIfindexes([{ alias: 'tapwire:1,macvtap,2,1,ce:56:d3:d9:49:ce,,' }, { alias: undefined }, { alias: 'something else' }])], [2]);
+  t.deepEqual(endpointsToAttach(endpoints, new Set([2])).map((e) => e.link.name), ['eth0', 'eth1']);
 });
