@@ -1,10 +1,10 @@
 // The handful of libc calls Node has no binding for, loaded through koffi on
 // first use (importing @tapwire/sys never touches libc). Every wrapper turns
 // "-1 and errno" into a SyscallFailed so callers never read errno themselves.
-import koffi from 'koffi';
 import * as E from 'fp-ts/lib/Either.js';
 import type { SysError } from '../errors.js';
 import { syscallFailed } from './errno.js';
+import { koffi } from './koffi.js';
 
 /** int-returning libc functions with integer, string, Buffer or pointer arguments. */
 type NativeFn = (...args: unknown[]) => number;
@@ -26,7 +26,7 @@ let loaded: E.Either<SysError, Libc> | undefined;
 
 const load = (): E.Either<SysError, Libc> => {
   try {
-    const lib = koffi.load('libc.so.6');
+    const lib = koffi().load('libc.so.6');
     // ioctl is variadic in C; on the Linux ABIs koffi supports, one integer or
     // pointer variadic argument is passed exactly like a fixed one.
     return E.right({
@@ -58,7 +58,7 @@ export const libc = (): E.Either<SysError, Libc> => (loaded ??= load());
 export const call = (name: keyof Libc, detail: (code: string) => string, ...args: unknown[]): E.Either<SysError, number> =>
   E.chain((c: Libc): E.Either<SysError, number> => {
     const r = c[name](...args);
-    return r < 0 ? E.left(syscallFailed(name, koffi.errno(), detail)) : E.right(r);
+    return r < 0 ? E.left(syscallFailed(name, koffi().errno(), detail)) : E.right(r);
   })(libc());
 
 /** Closes an fd made by libc (socket, fsopen, fsmount); errors are irrelevant on cleanup paths. */
@@ -69,10 +69,15 @@ export const closeQuietly = (fd: number): void => {
 
 /** Stable native memory (koffi.alloc) for structs the kernel reaches through a pointer. */
 export const allocBytes = (size: number): { readonly ptr: unknown; readonly bytes: Buffer; readonly address: bigint } => {
-  const ptr = koffi.alloc('uint8_t', size);
-  return { ptr, bytes: Buffer.from(koffi.view(ptr, size)), address: koffi.address(ptr) };
+  const k = koffi();
+  const ptr = k.alloc('uint8_t', size);
+  return { ptr, bytes: Buffer.from(k.view(ptr, size)), address: k.address(ptr) };
 };
 
-export const freeBytes = (ptr: unknown): void => koffi.free(ptr);
+export const freeBytes = (ptr: unknown): void => koffi().free(ptr);
 
-export const POINTER_SIZE = koffi.sizeof('void *');
+/**
+ * sizeof(void *) of this process's ABI, known without koffi: Node's own
+ * pointer width (koffi runs in this process, so it is the same).
+ */
+export const POINTER_SIZE = ['arm', 'ia32', 'mips', 'mipsel', 'ppc', 's390'].includes(process.arch) ? 4 : 8;

@@ -4,10 +4,10 @@
 // So the socket must be one we own: connectUnixStream makes it with libc, and
 // a caller may hand the fd to `new net.Socket({ fd })` for ordinary reads and
 // writes and still call sendWithFds on it for the one message that carries fds.
-import koffi from 'koffi';
 import * as E from 'fp-ts/lib/Either.js';
 import type { SysError } from '../errors.js';
 import { errnoName, syscallFailed } from './errno.js';
+import { koffi } from './koffi.js';
 
 type NativeFn = (...args: unknown[]) => number;
 interface SocketCalls {
@@ -21,7 +21,7 @@ let loaded: E.Either<SysError, SocketCalls> | undefined;
 const calls = (): E.Either<SysError, SocketCalls> =>
   (loaded ??= (() => {
     try {
-      const lib = koffi.load('libc.so.6');
+      const lib = koffi().load('libc.so.6');
       return E.right({
         socket: lib.func('int socket(int domain, int type, int protocol)'),
         connect: lib.func('int connect(int fd, const void *addr, uint32_t len)'),
@@ -55,12 +55,12 @@ export const connectUnixStream = (path: string): E.Either<SysError, number> => {
     return E.left({ _tag: 'BadInput', what: 'unix socket path', input: path, expected: `1 to ${SUN_PATH_MAX} bytes, no NUL` });
   return E.chain((c: SocketCalls): E.Either<SysError, number> => {
     const fd = c.socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    if (fd < 0) return E.left(syscallFailed('socket', koffi.errno(), (code) => `AF_UNIX stream socket: ${code}`));
+    if (fd < 0) return E.left(syscallFailed('socket', koffi().errno(), (code) => `AF_UNIX stream socket: ${code}`));
     const addr = Buffer.alloc(SOCKADDR_UN_SIZE);
     addr.writeUInt16LE(AF_UNIX, 0);
     pathBytes.copy(addr, 2);
     if (c.connect(fd, addr, 2 + pathBytes.length + 1) < 0) {
-      const errno = koffi.errno();
+      const errno = koffi().errno();
       c.close(fd);
       return E.left(syscallFailed('connect', errno, (code) => `connecting to ${path}: ${code}`));
     }
@@ -75,8 +75,8 @@ interface Native {
 }
 /** Native memory the kernel reaches through pointers inside other structs (a Buffer may move). */
 const native = (size: number): Native => {
-  const ptr = koffi.alloc('uint8_t', Math.max(size, 1));
-  return { ptr, bytes: Buffer.from(koffi.view(ptr, Math.max(size, 1))), address: BigInt(koffi.address(ptr) as bigint | number) };
+  const ptr = koffi().alloc('uint8_t', Math.max(size, 1));
+  return { ptr, bytes: Buffer.from(koffi().view(ptr, Math.max(size, 1))), address: BigInt(koffi().address(ptr) as bigint | number) };
 };
 
 /** msghdr -> one iovec over `data`, control -> one SCM_RIGHTS cmsg holding `fds`. Free every part after the call. */
@@ -117,8 +117,8 @@ export const sendWithFds = (sock: number, data: Buffer, fds: readonly number[]):
   return E.chain((c: SocketCalls): E.Either<SysError, number> => {
     const { msg, parts } = buildMessage(data, fds);
     const n = c.sendmsg(sock, msg.ptr, MSG_NOSIGNAL);
-    const errno = koffi.errno();
-    for (const p of parts) koffi.free(p.ptr);
+    const errno = koffi().errno();
+    for (const p of parts) koffi().free(p.ptr);
     if (n < 0) return E.left(syscallFailed('sendmsg', errno, (code) => `passing fds ${fds.join(',')} on socket fd ${sock}: ${code}`));
     return E.right(Number(n));
   })(calls());
