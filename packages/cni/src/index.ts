@@ -14,6 +14,8 @@ export { findPlugin } from './ipam.js';
 export { tapPlugin, TapConf } from './plugins/tap.js';
 export { bundlePlugins, PLUGIN_NAMES } from './bundle.js';
 export { bundleExecutable, TRACE_GLOBAL } from './bundler.js';
+export { stageLib, LIB_DIR } from './bundle-runtime.js';
+export type { StagedLib } from './bundle-runtime.js';
 export type { BundleOptions, Bundled } from './bundler.js';
 export type { BundleReport, PluginName } from './bundle.js';
 export { tcRedirectTapPlugin, redirectResult } from './plugins/tc-redirect-tap.js';
