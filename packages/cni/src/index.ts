@@ -2,7 +2,7 @@
 // executables), the spec codecs, install and measuring.
 export { SUPPORTED_VERSIONS, LATEST_VERSION, compareVersions } from './spec/version.js';
 export type { CniVersion } from './spec/version.js';
-export { CODES, cniError, encodeError } from './spec/errors.js';
+export { CODES, cniError, describeCniError, encodeError } from './spec/errors.js';
 export type { CniError } from './spec/errors.js';
 export { readEnv, parseCniArgs, validateIfname, COMMANDS } from './spec/env.js';
 export type { CniEnv, Command } from './spec/env.js';

@@ -1,6 +1,6 @@
 // Every failure of @tapwire/libvirt as a tagged value. Lower layers' errors are
 // wrapped whole, so their own describe stays the one that explains them.
-import type { ScanError, WaitTimedOut } from '@tapwire/endpoints';
+import { describeEndpointsError, type EndpointsError } from '@tapwire/endpoints';
 import { describeNetmodelError, type NetmodelError } from '@tapwire/netmodel';
 import { describeConsoleParseError, describeGuestCmdlineError, describeGuestRoutingError, type ConsoleParseError, type GuestCmdlineError, type GuestRoutingFailed } from '@tapwire/qemu';
 import { describeSysError, type SysError } from '@tapwire/sys';
@@ -8,7 +8,7 @@ import { describeRenderError, describeVmError, type RenderError, type VmError } 
 
 export type LibvirtError =
   | { readonly _tag: 'Sys'; readonly error: SysError }
-  | { readonly _tag: 'Scan'; readonly error: ScanError | WaitTimedOut }
+  | { readonly _tag: 'Scan'; readonly error: EndpointsError }
   | { readonly _tag: 'Netmodel'; readonly error: NetmodelError }
   | { readonly _tag: 'Vm'; readonly error: VmError }
   | { readonly _tag: 'Render'; readonly error: RenderError }
@@ -34,11 +34,7 @@ export const describeLibvirtError = (e: LibvirtError): string => {
     case 'Sys':
       return describeSysError(e.error);
     case 'Scan':
-      return e.error._tag === 'DecodeError'
-        ? `could not decode ${e.error.input}: ${e.error.problems.slice(0, 3).join('; ')}`
-        : e.error._tag === 'WaitTimedOut'
-          ? `no attachable endpoint in netns ${JSON.stringify(e.error.netns)} after ${e.error.waitedMs} ms (${e.error.lastSeen.join('; ')})`
-          : describeSysError(e.error);
+      return describeEndpointsError(e.error);
     case 'Netmodel':
       return describeNetmodelError(e.error);
     case 'Vm':

@@ -43,6 +43,9 @@ export interface CniError {
 export const cniError = (code: number, msg: string, details?: string): CniError =>
   details === undefined || details === '' ? { code, msg } : { code, msg, details };
 
+/** A CNI error for people (the CLI, logs): the spec's code, its msg, its details. */
+export const describeCniError = (e: CniError): string => `CNI error ${e.code}: ${e.msg}${e.details === undefined ? '' : ` (${e.details})`}`;
+
 /** The JSON the spec wants on stdout; cniVersion is the config's when it was read. */
 export const encodeError = (e: CniError, cniVersion: string): string =>
   JSON.stringify({ cniVersion, code: e.code, msg: e.msg, ...(e.details === undefined ? {} : { details: e.details }) });
