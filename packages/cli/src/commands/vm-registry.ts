@@ -31,7 +31,9 @@ export type VmNicRecord = t.TypeOf<typeof VmNicC>;
 export interface VmPaths {
   readonly dir: string;
   readonly record: string;
+  /** QMP for people and other tools (a second monitor): the runtime holds its own. */
   readonly qmpSocket: string;
+  readonly runtimeQmpSocket: string;
   readonly controlSocket: string;
   readonly apiSocket: string;
   readonly serialLog: string;
@@ -43,6 +45,7 @@ export const vmPaths = (vmDir: string, name: string): VmPaths => {
     dir,
     record: join(dir, 'vm.json'),
     qmpSocket: join(dir, 'qmp.sock'),
+    runtimeQmpSocket: join(dir, 'runtime-qmp.sock'),
     controlSocket: join(dir, 'control.sock'),
     apiSocket: join(dir, 'api.sock'),
     serialLog: join(dir, 'serial.log'),

@@ -76,7 +76,8 @@ export const vmStartCommand = async (argv: readonly string[], io: Output): Promi
     kernel: image.right.kernelElf ?? image.right.kernel,
     initrd: image.right.initrd,
     append: append.right,
-    qmpSocket: paths.qmpSocket,
+    qmpSocket: paths.runtimeQmpSocket,
+    extraQmpSocket: paths.qmpSocket,
     serialLog: paths.serialLog,
     // vhost-user NICs may be added later: their backends map guest RAM.
     needsSharedMemory: true,
@@ -87,7 +88,7 @@ export const vmStartCommand = async (argv: readonly string[], io: Output): Promi
     releaseVmDir(paths);
     return E.left(failed(JSON.stringify(machine.left)));
   }
-  const handle = await startVm({ ns: ns.right, argv: ['qemu-system-x86_64', ...machine.right], qmpSocket: paths.qmpSocket, serialLog: paths.serialLog, readyWithinMs: 60_000 })();
+  const handle = await startVm({ ns: ns.right, argv: ['qemu-system-x86_64', ...machine.right], qmpSocket: paths.runtimeQmpSocket, serialLog: paths.serialLog, readyWithinMs: 60_000 })();
   if (E.isLeft(handle)) {
     releaseVmDir(paths);
     return E.left(failed(describeQemuError(handle.left)));
@@ -131,7 +132,7 @@ export const vmStartCommand = async (argv: readonly string[], io: Output): Promi
   if (v.json) io.out(JSON.stringify({ event: 'running', ...rec }));
   else {
     io.out(`vm ${name}: running (QEMU pid ${handle.right.pid}, ${accel}, ${ports.right} hotplug ports)`);
-    io.out(`QMP socket: ${paths.qmpSocket}`);
+    io.out(`QMP socket: ${paths.qmpSocket} (a monitor of its own for you; this process holds another)`);
     io.out(`API socket: ${paths.apiSocket} (tapwire vm add|remove|stop ${name})`);
     for (const n of rec.nics) io.out(`NIC ${n.id}: ${n.link} (${n.model}, ${n.queues} queue${n.queues === 1 ? '' : 's'}) at ${n.pciAddress ?? '?'}`);
   }

@@ -5,6 +5,7 @@
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { connect } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import test from 'ava';
 import { execa } from 'execa';
@@ -44,6 +45,26 @@ test('vm start, list, add, remove, stop: a NIC comes and goes on a running VM, a
   if (running === null) return t.fail(`vm start did not come up: ${out}`);
   t.is(running.name, name);
   t.true(existsSync(running.qmpSocket), 'it prints its QMP socket');
+  // Ours to use while vm start holds its own monitor.
+  const qmp = await new Promise<string>((resolve) => {
+    let got = '';
+    const s = connect(running.qmpSocket);
+    s.setEncoding('utf8');
+    s.on('connect', () => s.write('{"execute":"qmp_capabilities"}\n{"execute":"query-status"}\n'));
+    s.on('data', (c: string) => {
+      got += c;
+      if (got.includes('"status"')) {
+        s.destroy();
+        resolve(got);
+      }
+    });
+    s.on('error', (e) => resolve(e.message));
+    setTimeout(() => {
+      s.destroy();
+      resolve(got);
+    }, 10_000);
+  });
+  t.regex(qmp, /"status": "running"/);
 
   const list = await tapwire(['vm', 'list', '--vm-dir', vmDir, '--json']);
   t.is(list.exitCode, 0, list.stderr);

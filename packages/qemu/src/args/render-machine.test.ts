@@ -193,3 +193,10 @@ test('control channel: a virtio-serial port named tapwire.0 on a listening socke
   );
   t.true(E.isLeft(renderMachineArgs({ ...spec, controlSocket: 'relative.sock' })));
 });
+
+test('a second QMP monitor for other clients, after the runtime\'s own', (t) => {
+  const r = renderMachineArgs({ ...spec, extraQmpSocket: '/run/tapwire/vm0/qmp-user.sock' });
+  if (E.isLeft(r)) return t.fail(describeArgsError(r.left));
+  const i = r.right.indexOf('chardev=qmp,mode=control');
+  t.deepEqual(r.right.slice(i + 1, i + 5), ['-chardev', 'socket,id=qmp-extra,path=/run/tapwire/vm0/qmp-user.sock,server=on,wait=off', '-mon', 'chardev=qmp-extra,mode=control']);
+});

@@ -33,6 +33,11 @@ export interface MachineSpec {
    * host end is a unix socket QEMU listens on (guest/init reads NIC configs from it).
    */
   readonly controlSocket?: string;
+  /**
+   * A second QMP monitor for people and other tools: QEMU serves one client per
+   * monitor, and the runtime holds qmpSocket's for as long as the VM runs.
+   */
+  readonly extraQmpSocket?: string;
 }
 
 const SUBJECT = 'machine';
@@ -41,6 +46,7 @@ export const QMP_CHARDEV_ID = 'qmp';
 export const SERIAL_CHARDEV_ID = 'serial0';
 export const SHARED_MEMORY_ID = 'mem';
 export const CONTROL_CHARDEV_ID = 'tapwire-ctl';
+export const EXTRA_QMP_CHARDEV_ID = 'qmp-extra';
 export const CONTROL_SERIAL_ID = 'tapwire-vser';
 /** The virtio-serial port's name: the guest finds it by the name file of each virtio port in sysfs. */
 export const CONTROL_PORT_NAME = 'tapwire.0';
@@ -121,7 +127,8 @@ export const renderMachineArgs = (m: MachineSpec): E.Either<ArgsError, string[]>
     E.bind('serialLog', () => checkPath(SUBJECT, 'serialLog', m.serialLog)),
     E.bind('hotplugPorts', () => checkIntInRange(SUBJECT, 'hotplugPorts', m.hotplugPorts ?? 0, 0, MAX_HOTPLUG_PORTS)),
     E.bind('controlSocket', () => (m.controlSocket === undefined ? E.right(undefined) : checkSocketPath(SUBJECT, 'controlSocket', m.controlSocket))),
-    E.map(({ accel, memMiB, cpus, kernel, initrd, append, qmpSocket, serialLog, hotplugPorts, controlSocket }) => [
+    E.bind('extraQmpSocket', () => (m.extraQmpSocket === undefined ? E.right(undefined) : checkSocketPath(SUBJECT, 'extraQmpSocket', m.extraQmpSocket))),
+    E.map(({ accel, memMiB, cpus, kernel, initrd, append, qmpSocket, serialLog, hotplugPorts, controlSocket, extraQmpSocket }) => [
       '-nodefaults',
       '-no-user-config',
       '-display',
@@ -161,6 +168,19 @@ export const renderMachineArgs = (m: MachineSpec): E.Either<ArgsError, string[]>
       ]),
       '-mon',
       `chardev=${QMP_CHARDEV_ID},mode=control`,
+      ...(extraQmpSocket === undefined
+        ? []
+        : [
+            '-chardev',
+            optString('socket', [
+              ['id', EXTRA_QMP_CHARDEV_ID],
+              ['path', extraQmpSocket],
+              ['server', 'on'],
+              ['wait', 'off'],
+            ]),
+            '-mon',
+            `chardev=${EXTRA_QMP_CHARDEV_ID},mode=control`,
+          ]),
       '-chardev',
       // stdio so the launcher watches the console live; logfile keeps a copy.
       optString('stdio', [
