@@ -1,5 +1,5 @@
 import { describeEndpointsError, type ScanError, type WaitTimedOut } from '@tapwire/endpoints';
-import { describeNetmodelError, type NetmodelError } from '@tapwire/netmodel';
+import { describeNetmodelError, isBadInput, type NetmodelError } from '@tapwire/netmodel';
 // Type only: a value import would evaluate @tapwire/qemu for every verb (verbs load lazily).
 import type { QemuError } from '@tapwire/qemu';
 
@@ -21,9 +21,6 @@ export type CliError =
 
 export const usage = (message: string): CliError => ({ _tag: 'Usage', message });
 
-/** netmodel's refusals of a value the command line gave. */
-const BAD_INPUT: readonly string[] = ['BadQueues', 'BadTapName', 'BadModel'];
-
 /** 2: the command line was wrong; 3: the netns could not be used; 1: anything else. */
 export const exitCodeOf = (e: CliError): number => {
   switch (e._tag) {
@@ -35,9 +32,9 @@ export const exitCodeOf = (e: CliError): number => {
     case 'NetnsPermission':
       return 3;
     case 'Netmodel':
-      return BAD_INPUT.includes(e.error._tag) ? 2 : 1;
+      return isBadInput(e.error) ? 2 : 1;
     case 'Qemu':
-      return e.error._tag === 'Netmodel' && BAD_INPUT.includes(e.error.error._tag) ? 2 : 1;
+      return e.error._tag === 'Netmodel' && isBadInput(e.error.error) ? 2 : 1;
     default:
       return 1;
   }

@@ -110,6 +110,10 @@ export const describeNetmodelError = (e: NetmodelError): string => {
   }
 };
 
+/** Refusals of a value the caller gave (a queue count, tap name, model): the CLI's exit code 2. Kept here, beside the union. */
+const BAD_INPUT: ReadonlySet<NetmodelError['_tag']> = new Set<NetmodelError['_tag']>(['BadQueues', 'BadTapName', 'BadModel']);
+export const isBadInput = (e: NetmodelError): boolean => BAD_INPUT.has(e._tag);
+
 /** Wrappers, so call sites read as the layer they cross. */
 export const fromSys = (error: SysError): NetmodelError => ({ _tag: 'Sys', error });
 export const fromEndpoints = (error: EndpointsError): NetmodelError => ({ _tag: 'Endpoints', error });

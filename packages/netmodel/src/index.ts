@@ -56,7 +56,7 @@
 export type { Argv, Attachment, Model, Op, Phase, Plan, Tool } from './model.js';
 export { MODELS, MAX_QUEUES, MAX_IFNAME_BYTES, MAX_ALIAS_BYTES, MTU_RANGE, DETACH_GROUP } from './model.js';
 export type { NetmodelError, PlanError } from './errors.js';
-export { describeNetmodelError } from './errors.js';
+export { describeNetmodelError, isBadInput } from './errors.js';
 export type { Finding } from './findings.js';
 export { defaultTapName, validateTapName, validateQueues, parseQueues } from './names.js';
 export type { PlanOptions } from './plan.js';
