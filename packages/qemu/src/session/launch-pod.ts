@@ -97,7 +97,15 @@ export const launchPod =
     o.signal?.addEventListener('abort', onCallerAbort);
     if (o.signal?.aborted === true) onCallerAbort();
     const signal = interrupt.signal;
+    let attachments: readonly Attachment[] = [];
+    // An abort that surfaces as a step's failure (attach, fds, QEMU start-up) is
+    // an interrupt like any other: reported as one, after the same teardown.
+    const interrupted = (): E.Either<never, LaunchResult> => {
+      timer.closeOpen(`interrupted: ${String(signal.reason)}`);
+      return E.right({ attachments, nics: [], argv: [], fds: [], guest: undefined, accel: undefined, notes, stages: timer.records(), ok: false, interrupted: true });
+    };
     const fail = (e: QemuError, stage?: Parameters<typeof timer.fail>[0]) => {
+      if (signal.aborted) return interrupted();
       if (stage !== undefined) timer.fail(stage);
       return E.left(e);
     };
@@ -106,12 +114,13 @@ export const launchPod =
       const scanned = await scanStep(ns, o)();
       if (E.isLeft(scanned)) return fail(scanned.left, 'scan');
       const { endpoints } = scanned.right;
-      timer.ok('scan', endpoints.filter((e) => e.skipped === undefined).map((e) => `${e.link.name} (${e.kind})`).join(', '));
+      timer.ok('scan', endpoints.filter((e) => e.skipped === undefined).map((e) => `${e.link.name} (${e.kind})`).join(', ') || 'only links attached already');
+      if (signal.aborted) return interrupted();
 
       timer.start('attach', o.dryRun ? 'dry run: planning only' : undefined);
       const attached = await attachStep(ns, endpoints, { ...o, signal })();
       if (E.isLeft(attached)) return fail(attached.left, 'attach');
-      const attachments = attached.right;
+      attachments = attached.right;
       if (!o.dryRun) made.push(...attachments.filter((a) => a.existing !== true));
       timer.ok('attach', attachments.map((a) => `${a.link} -> ${a.tapName} (${a.model}, ${a.queues}q)`).join(', ') || 'nothing to attach');
 
@@ -122,7 +131,7 @@ export const launchPod =
       const fedByFds = planned.some((n) => n.backend.kind === 'tap' || n.backend.kind === 'macvtap');
       if (o.vhost === 'auto' && !vhost && fedByFds) notes.push('no /dev/vhost-net: virtio-net runs in QEMU (vhost off)');
       notes.push(...queueNotes(planned));
-      const guest = guestStep(scanned.right, planned, o.ping);
+      const guest = guestStep(scanned.right, planned, o.ping, {}, attachments);
       if (E.isLeft(guest)) return E.left(guest.left);
       notes.push(...guest.right.notes);
       const image = o.image ?? guestImagePaths();
@@ -174,7 +183,7 @@ export const launchPod =
           timer,
         });
       });
-      if (E.isLeft(booted)) return booted;
+      if (E.isLeft(booted)) return fail(booted.left);
       return verdict(booted.right, { attachments, notes, timer, ping: o.ping, timeoutMs: o.timeoutMs });
     } finally {
       timer.closeOpen('aborted');

@@ -4,7 +4,7 @@
 import * as E from 'fp-ts/lib/Either.js';
 import type * as TE from 'fp-ts/lib/TaskEither.js';
 import { classify, scanUntilAttachable, type Endpoint, type Snapshot } from '@tapwire/endpoints';
-import { attachAll, modelFor, plan, wantsModel, type Attachment, type Model, type NetmodelProgress } from '@tapwire/netmodel';
+import { attachAll, attachedIfindexes, plannedAttachments as plannedInNetns, podAsAttached, type Attachment, type Model, type NetmodelProgress } from '@tapwire/netmodel';
 import type { NetnsHandle } from '@tapwire/sys';
 import type { NicSpec } from '@tapwire/vm';
 import { renderGuestCmdline } from '../guest/index.js';
@@ -24,23 +24,24 @@ export const scanStep =
     if (E.isLeft(scanned)) return E.left(fromEndpoints(scanned.left));
     const { snapshot } = scanned.right;
     const endpoints = classify(snapshot, { asTap });
-    if (!endpoints.some((e) => e.skipped === undefined)) {
+    // A link attached before this launch (model macvtap: its addresses moved
+    // to the macvtap's record, so it scans as "no addresses") still gets its NIC.
+    const attached = attachedIfindexes(snapshot.links);
+    if (!endpoints.some((e) => e.skipped === undefined || (e.kind !== 'loopback' && attached.has(e.link.ifindex)))) {
       return E.left({ _tag: 'NothingToAttach', netns: ns.spec, seen: endpoints.map((e) => `${e.link.name}: ${e.skipped ?? ''}`) });
     }
     return E.right({ snapshot, endpoints });
   };
 
-/** Plans stand in for attachments in a dry run: same names, queues and MACs, nothing made. */
-export const plannedAttachments = (endpoints: readonly Endpoint[], model: Model, queues: number): E.Either<QemuError, Attachment[]> => {
-  const out: Attachment[] = [];
-  for (const e of endpoints.filter(wantsModel)) {
-    const p = plan(e, modelFor(model)(e), { queues });
-    if (E.isLeft(p)) return E.left(fromNetmodel(p.left));
-    const { link, model: m, tapName, queues: q, multiQueue, guestMac, mtu, device } = p.right;
-    out.push({ link, model: m, tapName, queues: q, multiQueue, guestMac, mtu, device });
-  }
-  return E.right(out);
-};
+/**
+ * Plans stand in for attachments in a dry run: same names, queues and MACs,
+ * nothing made; a link attached already is reported as it is (netmodel reads
+ * the netns once to tell).
+ */
+export const plannedAttachments =
+  (ns: NetnsHandle, endpoints: readonly Endpoint[], model: Model, queues: number): TE.TaskEither<QemuError, Attachment[]> =>
+  async () =>
+    E.bimap(fromNetmodel, (r: { attachments: Attachment[] }) => r.attachments)(await plannedInNetns(ns, endpoints, model, queues)());
 
 export interface AttachStepOptions {
   readonly model: Model;
@@ -53,7 +54,7 @@ export interface AttachStepOptions {
 export const attachStep =
   (ns: NetnsHandle, endpoints: readonly Endpoint[], o: AttachStepOptions): TE.TaskEither<QemuError, readonly Attachment[]> =>
   async () => {
-    if (o.dryRun) return plannedAttachments(endpoints, o.model, o.queues);
+    if (o.dryRun) return plannedAttachments(ns, endpoints, o.model, o.queues)();
     const attached = await attachAll(ns, endpoints, o.model, {
       queues: o.queues,
       ...(o.signal === undefined ? {} : { signal: o.signal }),
@@ -69,13 +70,18 @@ export const guestStep = (
   ping: readonly string[],
   /** stay: the guest keeps running after TAPWIRE-DONE (a VM driven through its handle). */
   o: { readonly stay?: boolean } = {},
+  /** The launch's attachments: those made before it give their links' recorded addressing back. */
+  attachments: readonly Attachment[] = [],
 ): E.Either<QemuError, { append: string; notes: string[] }> => {
+  // The addressing of links attached before this launch comes back from their records.
+  const pod = podAsAttached(scanned.snapshot, attachments);
   const podNics = nics.flatMap((n) => {
-    const link = scanned.endpoints.find((e) => e.link.name === n.link)?.link;
+    const scannedLink = scanned.endpoints.find((e) => e.link.name === n.link)?.link;
+    const link = scannedLink === undefined ? undefined : (pod.links.find((l) => l.name === scannedLink.name) ?? scannedLink);
     return link === undefined ? [] : [{ link, mac: n.mac, mtu: n.mtu }];
   });
   const notes: string[] = [];
-  const notReplayed = routesNotReplayed(scanned.snapshot, podNics);
+  const notReplayed = routesNotReplayed(pod, podNics);
   if (notReplayed.length > 0) notes.push(`the guest does not get these routes of the pod: ${notReplayed.join('; ')}`);
-  return E.bimap(fromGuestCmdline, (append: string) => ({ append, notes }))(renderGuestCmdline({ ...guestConfigFor(scanned.snapshot, podNics, ping), ...(o.stay === true ? { stay: true } : {}) }));
+  return E.bimap(fromGuestCmdline, (append: string) => ({ append, notes }))(renderGuestCmdline({ ...guestConfigFor(pod, podNics, ping), ...(o.stay === true ? { stay: true } : {}) }));
 };

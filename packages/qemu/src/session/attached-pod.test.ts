@@ -1,0 +1,118 @@
+// A pod attached before the launch (`tapwire attach`, or a runtime that
+// attached it earlier): a dry run plans against it and a real launch gives
+// the guest its NIC, with the pod's addressing (for a macvtap attach read back
+// from the macvtap's record); the launch leaves the attachment as it found it.
+import test, { type ExecutionContext } from 'ava';
+import * as E from 'fp-ts/lib/Either.js';
+import { attachAll, describeNetmodelError, detachAll, netnsState, type Model } from '@tapwire/netmodel';
+import { resolveNetns, type NetnsHandle } from '@tapwire/sys';
+import { scan, classify } from '@tapwire/endpoints';
+import { makeNetns, requireCommand, requireRoot, sh } from '@tapwire/testkit';
+import { buildGuestImage, type GuestImage } from '../guest/index.js';
+import { describeLaunchError } from './errors.js';
+import { launchPod } from './launch-pod.js';
+
+const PEER = '10.92.0.1';
+
+let image: GuestImage | undefined;
+const guestImage = async (): Promise<GuestImage> => {
+  if (image !== undefined) return image;
+  const r = await buildGuestImage()();
+  if (E.isLeft(r)) throw new Error(`guest image: ${JSON.stringify(r.left)}`);
+  image = r.right;
+  return image;
+};
+
+const gate = (t: ExecutionContext): boolean => requireRoot(t) && requireCommand(t, 'qemu-system-x86_64');
+
+const handle = (name: string): NetnsHandle => {
+  const h = resolveNetns(name);
+  if (E.isLeft(h)) throw new Error(JSON.stringify(h.left));
+  return h.right;
+};
+
+/** A pod (eth0 veth to a peer, default route via it), attached with `model` before any launch; detached on teardown. */
+const attachedPod = async (t: ExecutionContext, model: Model): Promise<{ pod: NetnsHandle; pristine: unknown }> => {
+  const pod = await makeNetns(t, 'twap');
+  const peer = await makeNetns(t, 'twaq');
+  await sh(['ip', '-n', pod.name, '-batch', '-'], [
+    `link add eth0 type veth peer name p0 netns ${peer.name}`,
+    'addr add 10.92.0.2/24 dev eth0',
+    'link set eth0 up',
+    `route add default via ${PEER} dev eth0`,
+  ].join('\n') + '\n');
+  await sh(['ip', '-n', peer.name, '-batch', '-'], `addr add ${PEER}/24 dev p0\nlink set p0 up\n`);
+  // IPv6 link-local setup settles a moment after carrier: compare states after it.
+  for (let i = 0; i < 100; i++) {
+    const out = await sh(['ip', '-n', pod.name, '-6', 'addr', 'show', 'dev', 'eth0', 'scope', 'link']);
+    if (out.includes('fe80') && !out.includes('tentative')) break;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  const h = handle(pod.name);
+  const pristine = await netnsState(h)();
+  const snap = await scan(h)();
+  if (E.isLeft(snap)) throw new Error(JSON.stringify(snap.left));
+  const attached = await attachAll(h, classify(snap.right), model, { queues: 1 })();
+  if (E.isLeft(attached)) throw new Error(describeNetmodelError(attached.left));
+  // Before makeNetns's own teardown deletes the netns (teardowns run last-registered first).
+  t.teardown(async () => {
+    await detachAll(h)();
+  });
+  return { pod: h, pristine };
+};
+
+/**
+ * The state without what the kernel's IPv6 autoconfiguration adds to the
+ * attach's device once it has carrier (a tap gets it only while QEMU holds
+ * it): its link-local address and the routes that come with it. Not the
+ * launch's doing; detach removes the device, and with it all of that.
+ */
+const withoutAutoconf = (state: unknown): unknown => {
+  const s = state as { _tag: string; right?: { links: { name: string; addresses: string[] }[]; routes: { dev?: string; dst: string; family: string }[] } };
+  if (s.right === undefined) return s;
+  const ours = (dev: string | undefined) => dev !== undefined && /^tw\d+$/.test(dev);
+  return {
+    ...s,
+    right: {
+      ...s.right,
+      links: s.right.links.map((l) => (ours(l.name) ? { ...l, addresses: l.addresses.filter((a) => !a.startsWith('fe80:')) } : l)),
+      routes: s.right.routes.filter((r) => !(ours(r.dev) && r.family === 'inet6' && (r.dst === 'ff00::/8' || r.dst.startsWith('fe80:')))),
+    },
+  };
+};
+
+const base = { queues: 1, vhost: 'off', ping: [PEER], timeoutMs: 180_000, accel: 'tcg' } as const;
+
+for (const model of ['tcfilter', 'macvtap'] as const) {
+  test.serial(`dry run on a pod attached with ${model}: the existing attachment, the pod's addressing, nothing changed`, async (t) => {
+    if (!gate(t)) return;
+    const { pod } = await attachedPod(t, model);
+    const before = await netnsState(pod)();
+    const r = await launchPod(pod, { ...base, model, dryRun: true, image: await guestImage() })();
+    if (E.isLeft(r)) return t.fail(describeLaunchError(r.left));
+    t.deepEqual(await netnsState(pod)(), before, 'nothing changed');
+    t.deepEqual(r.right.attachments.map((a) => [a.link, a.model, a.existing]), [['eth0', model, true]]);
+    t.deepEqual(r.right.nics.map((n) => [n.link, n.backend.kind]), [['eth0', model === 'macvtap' ? 'macvtap' : 'tap']]);
+    const append = r.right.argv[r.right.argv.indexOf('-append') + 1] ?? '';
+    t.true(append.includes('10.92.0.2/24'), `the guest gets eth0's address: ${append}`);
+    t.true(append.includes(PEER), `and its default route: ${append}`);
+  });
+
+  test.serial(`a real launch on a pod attached with ${model}: the guest pings through it, the attachment stays`, async (t) => {
+    if (!gate(t)) return;
+    const { pod, pristine } = await attachedPod(t, model);
+    const before = await netnsState(pod)();
+    const started = Date.now();
+    const r = await launchPod(pod, { ...base, model, dryRun: false, image: await guestImage() })();
+    t.log(`launch took ${Date.now() - started} ms`);
+    t.deepEqual(withoutAutoconf(await netnsState(pod)()), withoutAutoconf(before), 'the attachment made before the launch is left as it was');
+    if (E.isLeft(r)) return t.fail(describeLaunchError(r.left));
+    t.true(r.right.ok, JSON.stringify(r.right.guest));
+    t.deepEqual(r.right.guest?.pings.map((p) => p._tag), ['PingOk']);
+    t.deepEqual(r.right.nics.map((n) => n.link), ['eth0']);
+    t.false(r.right.stages.some((s) => s.stage === 'teardown'), 'nothing of the launch\'s own to detach');
+    const detached = await detachAll(pod)();
+    if (E.isLeft(detached)) return t.fail(describeNetmodelError(detached.left));
+    t.deepEqual(await netnsState(pod)(), pristine, 'detach restores the pod as it was before the attach');
+  });
+}
