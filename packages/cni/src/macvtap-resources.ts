@@ -5,8 +5,8 @@
 // named after the link.
 import * as E from 'fp-ts/lib/Either.js';
 import * as t from 'io-ts';
-import { classify, reportDecodeErrors, scan, type Link } from '@tapwire/endpoints';
-import { describeSysError, type NetnsHandle, type SysError } from '@tapwire/sys';
+import { classify, describeEndpointsError, reportDecodeErrors, scan, type Link } from '@tapwire/endpoints';
+import type { NetnsHandle } from '@tapwire/sys';
 import { NonNegativeInt } from './spec/codecs.js';
 import { MACVTAP_MODES } from './plugins/macvtap.js';
 
@@ -54,6 +54,7 @@ export const defaultResources = (links: readonly { link: Link; physical: boolean
 /** Scans the host netns (ethtool bus-info needs the FFI layer: CLI only, never the plugins). */
 export const discoverResources = async (host: NetnsHandle): Promise<E.Either<string, readonly MacvtapResource[]>> => {
   const snap = await scan(host)();
-  if (E.isLeft(snap)) return E.left(snap.left._tag === 'DecodeError' ? `cannot decode ${snap.left.input}: ${snap.left.problems.join('; ')}` : describeSysError(snap.left as SysError));
+  // Every decode problem, not describeEndpointsError's first three: the operator fixes the host from this line.
+  if (E.isLeft(snap)) return E.left(snap.left._tag === 'DecodeError' ? `cannot decode ${snap.left.input}: ${snap.left.problems.join('; ')}` : describeEndpointsError(snap.left));
   return E.right(defaultResources(classify(snap.right).map((e) => ({ link: e.link, physical: e.kind === 'physical' }))));
 };
