@@ -2,24 +2,23 @@
 // Stages the image's build context in DIR (after `npx tsc -b`): DIR/Containerfile
 // and DIR/rootfs, the tree the image adds to its base in one layer:
 //   /opt/tapwire/cni/{tap,macvtap,tc-redirect-tap}  `tapwire cni install --dir`
+//   /opt/tapwire/cni/tapwire-lib/                   koffi, which they load on their first syscall
 //   /opt/tapwire/thick/{tap,macvtap,tc-redirect-tap} `tapwire cni install --thick`: C
 //                                                   forwarders to the daemon's socket
 //   /opt/tapwire/bin/tapwire-device-plugin          the device plugin, one bundled file
 //   /opt/tapwire/bin/tapwire-cni-daemon             the thick mode's daemon, one bundled file
+//   /opt/tapwire/bin/tapwire-lib/                   koffi and the device plugin's api.proto
 //   /opt/tapwire/{entrypoint.sh,check-base.mjs}     from deploy/
-//   <this checkout>/...                             the files those bundles open
-//                                                   by this checkout's absolute paths
 // then `podman build --build-arg BASE=... DIR` (see README.md).
 //
-// Why <this checkout>/...: the bundler bakes each module's own location into
-// the bundle (packages/cni/src/bundler.ts), so koffi (the native FFI module;
-// @tapwire/sys evaluates it on import and uses it e.g. for resolveNetns's
-// NS_GET_NSTYPE ioctl) and the device plugin's api.proto are found at the
-// paths they have here. The image
-// puts those few files at the same paths; nothing else of the checkout goes in.
+// Nothing of this checkout goes in, and no bundle names it: a bundle finds
+// koffi (the native FFI module, trimmed to its loader and this platform's
+// binary) and the files our modules open next to themselves in tapwire-lib/
+// beside it (packages/cni/src/bundle-runtime.ts). Each directory with
+// bundles is self-contained: the entrypoint copies cni/ with its tapwire-lib
+// to the node in thin mode.
 import { spawnSync } from 'node:child_process';
-import { chmodSync, copyFileSync, cpSync, existsSync, mkdirSync, readdirSync } from 'node:fs';
-import { createRequire } from 'node:module';
+import { chmodSync, copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
@@ -57,8 +56,8 @@ install([], 'cni');
 install(['--thick', '--socket', DAEMON_SOCKET], 'thick');
 
 // 2. The device plugin and the thick daemon, one file each, by the same
-// bundler (fp-ts/es6, the execa shim, koffi required by its checkout path).
-const { bundleExecutable } = await import(pathToFileURL(join(PACKAGES, 'cni', 'dist', 'index.js')).href);
+// bundler (fp-ts/es6, the execa shim, koffi from tapwire-lib on first use).
+const { bundleExecutable, stageLib } = await import(pathToFileURL(join(PACKAGES, 'cni', 'dist', 'index.js')).href);
 const dp = await bundleExecutable({
   entry: {
     contents: "import { run } from './main.js';\nrun(process.argv.slice(2)).then((code) => { process.exitCode = code; });\n",
@@ -75,29 +74,17 @@ const daemon = await bundleExecutable({
 });
 process.stderr.write(`bundled ${daemon.file} (${daemon.bytes} bytes)\n`);
 
-// 3. What the bundles open by checkout path: api.proto, and koffi (its
-// loader, package.json and this platform's prebuilt binary only: 28 MB -> ~2 MB).
-const atCheckout = (path) => join(rootfs, path);
-const proto = join(PACKAGES, 'device-plugin', 'proto', 'api.proto');
-mkdirSync(dirname(atCheckout(proto)), { recursive: true });
-copyFileSync(proto, atCheckout(proto));
-
-// Resolved as bundler.ts resolves it: koffi as @tapwire/sys sees it.
-const sysEntry = createRequire(join(PACKAGES, 'cni', 'package.json')).resolve('@tapwire/sys');
-const koffiMain = createRequire(sysEntry).resolve('koffi');
-const koffiDir = dirname(koffiMain);
-const triplet = `${process.platform}_${process.arch}`;
-const binary = join(koffiDir, 'build', 'koffi', triplet);
-if (!existsSync(binary)) fail(`koffi has no prebuilt binary for ${triplet} in ${koffiDir}`);
-for (const f of ['index.js', 'package.json', 'LICENSE.txt']) {
-  mkdirSync(dirname(atCheckout(join(koffiDir, f))), { recursive: true });
-  copyFileSync(join(koffiDir, f), atCheckout(join(koffiDir, f)));
+// 3. What those two load at run time, beside them: koffi, and api.proto at
+// its place in @tapwire/device-plugin (api.js reads ../proto/api.proto).
+const lib = stageLib(join(app, 'bin'), [join(PACKAGES, 'device-plugin', 'proto', 'api.proto')]);
+process.stderr.write(`staged ${lib.dir} (${lib.bytes} bytes)\n`);
+for (const f of ['cni/tap', 'cni/macvtap', 'cni/tc-redirect-tap', 'bin/tapwire-device-plugin', 'bin/tapwire-cni-daemon']) {
+  if (readFileSync(join(app, f)).includes(`${ROOT}/`)) fail(`${f} names this checkout (${ROOT}): it would not run elsewhere`);
 }
-cpSync(binary, atCheckout(binary), { recursive: true });
 
 // 4. The entrypoint, and the recipe itself: DIR is the whole build context.
 copyFileSync(join(DEPLOY, 'entrypoint.sh'), join(app, 'entrypoint.sh'));
 chmodSync(join(app, 'entrypoint.sh'), 0o755);
 copyFileSync(join(DEPLOY, 'check-base.mjs'), join(app, 'check-base.mjs'));
 copyFileSync(join(DEPLOY, 'Containerfile'), join(dir, 'Containerfile'));
-process.stderr.write(`staged ${dir} (koffi ${triplet} from ${koffiDir})\n`);
+process.stderr.write(`staged ${dir}\n`);

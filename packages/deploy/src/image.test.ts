@@ -54,8 +54,11 @@ test('thin: the image installs the CNI bundles into the host dir and its device 
   t.is(reg?.request.endpoint, 'macvtap.network.kubevirt.io_dp.sock');
   t.deepEqual(reg?.lists.at(-1)?.devices, [{ ID: 'dpMvp0', health: 'Healthy' }, { ID: 'dpMvp1', health: 'Healthy' }]);
 
-  // The host dir: ours installed (executable, the staged bytes), the foreign one untouched, no temp file left.
-  t.deepEqual(readdirSync(cniBin).sort(), ['bridge', ...PLUGINS]);
+  // The host dir: ours installed (executable, the staged bytes) with their
+  // tapwire-lib, the foreign one untouched, no temp file or dir left.
+  t.deepEqual(readdirSync(cniBin).sort(), ['bridge', ...PLUGINS, 'tapwire-lib'].sort());
+  const koffi = join('tapwire-lib', 'koffi', 'build', 'koffi', `${process.platform}_${process.arch}`, 'koffi.node');
+  t.true(readFileSync(join(cniBin, koffi)).equals(readFileSync(join(b.context, 'rootfs', 'opt', 'tapwire', 'cni', koffi))), 'koffi is the staged one');
   t.is(readFileSync(join(cniBin, 'bridge'), 'utf8'), 'not ours\n');
   for (const plugin of PLUGINS) {
     const file = join(cniBin, plugin);
@@ -95,18 +98,23 @@ test('thin: the image installs the CNI bundles into the host dir and its device 
   t.regex(readFileSync((await b.podman.podman(['inspect', '--format', '{{.HostConfig.LogConfig.Path}}', bad])).trim(), 'utf8'), /bad DP_MACVTAP_CONF: DP_MACVTAP_CONF\[0\]\.lowerDevice: expected a link name/);
 });
 
-// Known gap (why the DaemonSet installs the thick forwarders): a thin bundle
-// requires koffi by this checkout's absolute path (bundler.ts), and @tapwire/sys
-// evaluates koffi when imported (libc.ts's POINTER_SIZE), so on a node with node
-// but without this checkout even VERSION fails. The base image is such a node.
-// This passes while that is so; when it starts to fail, make it a plain test.
-test.failing('thin: the installed bundles answer VERSION on a node that has node but not this checkout', async (t) => {
+// A node with node but without this checkout (the base image is such a node):
+// the installed dir alone (bundles + tapwire-lib) answers VERSION, and in a
+// privileged container (its own netns) ADD then CHECK of a tap with an owner:
+// CHECK reads the owner through the FFI, so koffi is loaded from tapwire-lib.
+const ADD_THEN_CHECK = 'printf %s "$1" | CNI_COMMAND=ADD "$0" >/dev/null && printf %s "$2" | CNI_COMMAND=CHECK "$0"';
+
+test('thin: the installed bundles answer VERSION, and ADD and CHECK a tap with koffi from beside them, on a node that has node but not this checkout', async (t) => {
   if (!gated(t)) return;
   t.timeout(600_000, 'a Podman import on 2 shared cores');
   const b = await baseOnly(t);
   const cni = join(b.context, 'rootfs', 'opt', 'tapwire', 'cni');
-  for (const plugin of PLUGINS) {
-    const out = await b.podman.podman(['run', '--rm', '--interactive', '--network', 'none', '--volume', `${cni}:/opt/cni/bin:ro`, '--env', 'CNI_COMMAND=VERSION', b.base, `/opt/cni/bin/${plugin}`], VERSION_STDIN).catch((e: unknown) => (e as Error).message);
-    t.regex(out, /"supportedVersions"/, plugin);
-  }
+  const run = (env: readonly string[], argv: readonly string[], stdin = ''): Promise<string> =>
+    b.podman.podman(['run', '--rm', '--interactive', '--network', 'none', '--volume', `${cni}:/opt/cni/bin:ro`, ...env.flatMap((e) => ['--env', e]), ...argv], stdin).catch((e: unknown) => (e as Error).message);
+  for (const plugin of PLUGINS) t.regex(await run(['CNI_COMMAND=VERSION'], [b.base, `/opt/cni/bin/${plugin}`], VERSION_STDIN), /"supportedVersions"/, plugin);
+  const conf = { cniVersion: '1.0.0', name: 'n', type: 'tap', owner: 0 };
+  const check = { ...conf, prevResult: { cniVersion: '1.0.0', interfaces: [{ name: 'net1', sandbox: '/proc/self/ns/net' }] } };
+  const env = ['CNI_CONTAINERID=c', 'CNI_NETNS=/proc/self/ns/net', 'CNI_IFNAME=net1', 'CNI_PATH=/opt/cni/bin'];
+  const out = await run(env, ['--privileged', b.base, 'sh', '-c', ADD_THEN_CHECK, '/opt/cni/bin/tap', JSON.stringify(conf), JSON.stringify(check)]);
+  t.is(out, '', 'CHECK passed (the tap is owned by 0, read through koffi)');
 });
