@@ -5,7 +5,7 @@ import { resolveNetns } from '@tapwire/sys';
 import { usage, type CliError } from '../cli-error.js';
 import { parseDuration } from '../duration.js';
 import type { Output } from '../output.js';
-import { progressPrinter, stageTable } from '../progress.js';
+import { progressPrinter } from '../progress.js';
 import { parseOneNetnsArgs, scanOptionsOf, SCAN_OPTIONS, type Verb } from './verb-args.js';
 
 export const LAUNCH_HELP = `tapwire launch <netns> [--model tcfilter|macvtap|none] [--queues N] [--vhost auto|on|off]
@@ -104,22 +104,36 @@ export const launchCommand = async (argv: readonly string[], io: Output): Promis
       io,
     );
   }
+  const dryRun = values['dry-run'];
+  // The stages are shown live on stderr, once; stdout carries the result only
+  // (text: notes and what the guest reached; a dry run: the command line;
+  // --json: one JSON object, its stages included).
+  const onStage = progressPrinter(io.err, io.errIsTerminal === true);
+  // Always a signal: a Ctrl-C (or SIGTERM) at any point of the launch, QEMU's
+  // start-up included, stops the VM and restores the netns before exiting.
+  const stop = new AbortController();
+  const onSignal = (sig: NodeJS.Signals) => stop.abort(`interrupted (${sig})`);
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
   const r = await launchPod(ns.right, {
     ...flags.right,
     ping: values.ping ?? [],
-    dryRun: values['dry-run'],
+    dryRun,
     ...scanOptionsOf(values),
-    onStage: progressPrinter(io.err, process.stderr.isTTY === true),
-  })();
+    onStage,
+    signal: stop.signal,
+  })().finally(() => {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  });
   if (E.isLeft(r)) return E.left({ _tag: 'Qemu', error: r.left, message: describeQemuError(r.left) });
   const res = r.right;
   if (json) {
     io.out(JSON.stringify(launchReport(res), null, 2));
-  } else if (values['dry-run']) {
+  } else if (dryRun) {
     io.out(res.fds.map((f) => `# fd ${f.fd}: ${f.what}`).join('\n'));
     io.out(res.argv.map((a) => (/^[A-Za-z0-9_=:,./-]+$/.test(a) ? a : `'${a.replace(/'/g, "'\\''")}'`)).join(' '));
   } else {
-    io.out(stageTable(res.stages));
     for (const n of res.notes) io.out(`note: ${n}`);
     for (const p of res.guest?.pings ?? []) io.out(p._tag === 'PingOk' ? `guest reached ${p.addr} (${p.recv}/${p.sent}, ${p.rttMs} ms)` : `guest could not reach ${p.addr}: ${p.detail}`);
   }
