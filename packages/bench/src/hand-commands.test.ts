@@ -2,6 +2,7 @@
 // means nothing: the hand-written commands are checked against netmodel's
 // plan (attach) and against what detachAll reports it ran (detach).
 import test from 'ava';
+import { execa } from 'execa';
 import * as E from 'fp-ts/lib/Either.js';
 import { classify, scan, type Endpoint, type Link } from '@tapwire/endpoints';
 import { testLink } from '@tapwire/endpoints/testing';
@@ -13,9 +14,11 @@ import { makePod } from './pod.js';
 // eth3 with ifindex 7: the expectations below name eth3 and its tap tw7.
 const link = (over: Partial<Link> = {}): Link => testLink({ name: 'eth3', ...over });
 
-for (const queues of [1, 2, 8]) {
-  test(`hand commands equal netmodel's tcfilter plan, ${queues} queue(s)`, (t) => {
-    const l = link();
+// txqlen 1000: a veth ip made; 0 and none (ip prints no txqlen of 0): what CNI
+// plugins make, where attach notes the txqueuelen in its record.
+for (const [queues, txqlen] of [[1, 1000], [2, 1000], [8, 1000], [2, 0], [2, undefined]] as const) {
+  test(`hand commands equal netmodel's tcfilter plan, ${queues} queue(s), txqlen ${txqlen ?? 'none'}`, (t) => {
+    const l = link({ txqlen });
     const endpoint: Endpoint = { kind: 'veth', link: l, reason: 'test', skipped: undefined };
     const p = plan(endpoint, 'tcfilter', { queues });
     if (E.isLeft(p)) return t.fail(JSON.stringify(p.left));
@@ -39,11 +42,13 @@ test('hand detach: one tap is deleted by name, several by moving them into the d
   });
 });
 
-for (const links of [1, 3]) {
-  test.serial(`hand detach runs what detachAll runs, ${links} link(s)`, async (t) => {
+for (const [links, txqlen] of [[1, 1000], [3, 1000], [1, 0], [3, 0]] as const) {
+  test.serial(`hand detach runs what detachAll runs, ${links} link(s), txqueuelen ${txqlen}`, async (t) => {
     if (!requireRoot(t)) return;
     const pod = await makePod(links);
     t.teardown(pod.dispose);
+    // 0: the links CNI plugins make; detach then puts back what the ingress qdisc raised.
+    if (txqlen !== 1000) for (const l of pod.links) await execa('ip', ['-n', pod.name, 'link', 'set', 'dev', l, 'txqueuelen', String(txqlen)]);
     const snap = await scan(pod.ns)();
     if (E.isLeft(snap)) return t.fail(JSON.stringify(snap.left));
     const attached = await attachAll(pod.ns, classify(snap.right), 'tcfilter', { queues: 2 })();

@@ -4,7 +4,7 @@
 // against netmodel's plan and detachAll, so baselines (b) and (c) cannot
 // drift from (a).
 import type { Link } from '@tapwire/endpoints';
-import { DETACH_GROUP, defaultTapName, encodeRecord } from '@tapwire/netmodel';
+import { DETACH_GROUP, defaultTapName, encodeRecord, processOwnership } from '@tapwire/netmodel';
 
 export type Argv = readonly string[];
 
@@ -17,14 +17,31 @@ const redirect = (from: string, to: string): Argv => [
   'filter', 'add', 'dev', from, 'parent', 'ffff:', 'protocol', 'all', 'u32', 'match', 'u8', '0', '0', 'action', 'mirred', 'egress', 'redirect', 'dev', to,
 ];
 
-/** Attach one link: make the tap, record, MTU, up (ip); ingress qdiscs and redirects both ways (tc). */
+/**
+ * The link's txqueuelen attach records (and detach puts back): an ingress
+ * qdisc raises a txqueuelen of 0 to 1000, ip prints no txqlen of 0. The rule
+ * of netmodel's txqlenToKeep (plan.ts), which its index does not export;
+ * hand-commands.test.ts holds the two equal on links with txqlen 0, none and 1000.
+ */
+const txqlenToKeep = (link: Link): number | undefined => (link.txqlen === undefined || link.txqlen === 0 ? 0 : undefined);
+
+/** `user U group G`: the owner netmodel gives a tap by default (this process's euid/egid), so (b) and (c) make the same device. */
+const ownerWords = (): Argv => {
+  const { owner, group } = processOwnership();
+  return [...(owner === undefined ? [] : ['user', String(owner)]), ...(group === undefined ? [] : ['group', String(group)])];
+};
+
+/** Attach one link: make the tap, record, (note the txqueuelen,) MTU, up (ip); ingress qdiscs and redirects both ways (tc). */
 export const attachCommands = (link: Link, queues: number): HandCommands => {
   const tap = defaultTapName(link.ifindex);
-  const alias = encodeRecord({ model: 'tcfilter', ifindex: link.ifindex, queues, mac: link.mac ?? '', addresses: [], routes: [] });
+  const txqlen = txqlenToKeep(link);
+  const alias = encodeRecord({ model: 'tcfilter', ifindex: link.ifindex, queues, mac: link.mac ?? '', addresses: [], routes: [], ...(txqlen === undefined ? {} : { txqlen }) });
   return {
     ip: [
-      ['tuntap', 'add', 'dev', tap, 'mode', 'tap', 'vnet_hdr', ...(queues > 1 ? ['multi_queue'] : [])],
+      ['tuntap', 'add', 'dev', tap, 'mode', 'tap', 'vnet_hdr', ...(queues > 1 ? ['multi_queue'] : []), ...ownerWords()],
       ['link', 'set', 'dev', tap, 'alias', alias],
+      // A no-op here; what makes it tapwire's sequence is that detach sets it back.
+      ...(txqlen === undefined ? [] : [['link', 'set', 'dev', link.name, 'txqueuelen', String(txqlen)]]),
       ['link', 'set', 'dev', tap, 'mtu', String(link.mtu)],
       ['link', 'set', 'dev', tap, 'up'],
     ],
@@ -33,17 +50,22 @@ export const attachCommands = (link: Link, queues: number): HandCommands => {
 };
 
 /**
- * Detach every link: each link's ingress qdisc (the filters go with it), then
- * the taps (their qdiscs go with them). Like netmodel's detach, two or more
- * taps are moved into DETACH_GROUP and deleted in one request: the kernel
+ * Detach every link (as scanned before attach): each link's ingress qdisc (the
+ * filters go with it), then a txqueuelen the qdisc raised set back, then the
+ * taps (their qdiscs go with them). Like netmodel's detach, two or more taps
+ * are moved into DETACH_GROUP and deleted in one request: the kernel
  * unregisters them together instead of paying ~25-40 ms a device.
  */
 export const detachCommands = (links: readonly Link[]): HandCommands => {
   const taps = links.map((l) => defaultTapName(l.ifindex));
   const group = String(DETACH_GROUP);
+  const restores = links.flatMap((l): Argv[] => {
+    const txqlen = txqlenToKeep(l);
+    return txqlen === undefined ? [] : [['link', 'set', 'dev', l.name, 'txqueuelen', String(txqlen)]];
+  });
   return {
     tc: links.map((l) => ['qdisc', 'del', 'dev', l.name, 'ingress']),
-    ip: taps.length < 2 ? taps.map((t) => ['link', 'del', 'dev', t]) : [...taps.map((t) => ['link', 'set', 'dev', t, 'group', group]), ['link', 'del', 'group', group]],
+    ip: [...restores, ...(taps.length < 2 ? taps.map((t) => ['link', 'del', 'dev', t]) : [...taps.map((t) => ['link', 'set', 'dev', t, 'group', group]), ['link', 'del', 'group', group]])],
   };
 };
 
