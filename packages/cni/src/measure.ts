@@ -12,6 +12,7 @@ import { fileURLToPath } from 'node:url';
 import { randomBytes } from 'node:crypto';
 import * as E from 'fp-ts/lib/Either.js';
 import { bundlePlugins } from './bundle.js';
+import { stageLib } from './bundle-runtime.js';
 import { bundleExecutable } from './bundler.js';
 import { describeForwarderError, installForwarders } from './thick/forwarder.js';
 
@@ -138,6 +139,7 @@ const startThick = async (work: string): Promise<E.Either<string, ThickSide>> =>
   if (E.isLeft(installed)) return E.left(describeForwarderError(installed.left));
   const daemon = join(work, 'tapwire-cni-daemon');
   await bundleExecutable({ entry: { file: DAEMON_ENTRY }, outfile: daemon, title: 'tapwire CNI daemon' });
+  stageLib(work); // koffi beside the daemon: the bundle finds it there (bundle-runtime.ts)
   const child: ChildProcess = spawn(process.execPath, [daemon, '--socket', socket], { stdio: ['ignore', 'ignore', 'pipe'] });
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   let log = '';
