@@ -39,12 +39,23 @@ export const podBatch = (links: number, peer: string, withGateway: boolean): str
     ...(withGateway ? [`route add default via ${gatewayOf(0)} dev eth0`] : []),
   ].join('\n') + '\n';
 
+/** Pod and peer netns names makePod gave in this process, in order. */
+const made: string[] = [];
+
+/**
+ * Every netns name this process's makePod calls gave (made or about to be):
+ * what a test checks is gone afterwards. Other processes (a bench run in a
+ * subprocess, another test file) make twb netns of their own at the same time.
+ */
+export const podNetnsMade = (): readonly string[] => [...made];
+
 export const makePod = async (links: number, opts: PodOptions = {}): Promise<Pod> => {
   if (!Number.isInteger(links) || links < 1 || links > 4096) throw new Error(`makePod: links ${links}: expected an integer 1..4096`);
   const tag = randomBytes(3).toString('hex');
   const name = `twb${tag}`;
   const peer = `twb${tag}p`;
   const withGateway = opts.withGateway === true;
+  made.push(name, peer);
   // Registered before they exist: `ip netns del` of a netns never made fails harmlessly.
   const dispose = track(`netns ${name} and ${peer}`, async () => {
     await execa('ip', ['netns', 'del', name], { reject: false });

@@ -6,17 +6,19 @@ import test from 'ava';
 import { execa } from 'execa';
 import { requireRoot } from '@tapwire/testkit';
 import { PHASES } from './clock.js';
+import { podNetnsMade } from './pod.js';
 import { METHODS, runScale, type ScaleEntry } from './scale.js';
 
 const netnsNames = async (): Promise<string[]> => String((await execa('ip', ['netns', 'list'])).stdout).split('\n').map((l) => l.split(' ')[0] ?? '').filter((n) => n !== '');
 
 test.serial('scale bench at 1 and 8 links: JSON shape, spawn counts, and (a) spawns constant in links', async (t) => {
   if (!requireRoot(t)) return;
-  // Only names makePod gives (twb + 6 hex, peer + 'p'): other tests' netns may start with twb too.
-  const ours = (n: string): boolean => /^twb[0-9a-f]{6}p?$/.test(n);
-  const before = (await netnsNames()).filter(ours);
   const scale: ScaleEntry[] = JSON.parse(JSON.stringify(await runScale({ sizes: [1, 8], runs: 1, warmUp: false })));
-  const leftover = (await netnsNames()).filter((n) => ours(n) && !before.includes(n));
+  // Only the netns this run made: a bench in another process (outputs.test.ts
+  // runs `pnpm bench` beside this file) has twb netns of its own meanwhile.
+  const made = podNetnsMade();
+  t.is(made.length, 4, `a pod and its peer per size: ${made.join(', ')}`);
+  const leftover = (await netnsNames()).filter((n) => made.includes(n));
   t.deepEqual(leftover, [], 'the bench removed every netns it made');
 
   t.deepEqual(scale.map((e) => e.links), [1, 8]);
