@@ -116,3 +116,25 @@ for (const model of ['tcfilter', 'macvtap'] as const) {
     t.deepEqual(await netnsState(pod)(), pristine, 'detach restores the pod as it was before the attach');
   });
 }
+
+test.serial('--wait does not wait for a pod whose link is attached already (it scans as "no addresses")', async (t) => {
+  if (!gate(t)) return;
+  const { pod } = await attachedPod(t, 'macvtap');
+  const started = Date.now();
+  const r = await launchPod(pod, { ...base, model: 'macvtap', dryRun: true, waitMs: 60_000, image: await guestImage() })();
+  if (E.isLeft(r)) return t.fail(describeLaunchError(r.left));
+  t.true(Date.now() - started < 10_000, `took ${Date.now() - started} ms`);
+  t.deepEqual(r.right.nics.map((n) => n.link), ['eth0']);
+});
+
+test.serial('an abort ends a wait for an attachable link at once, as an interrupt', async (t) => {
+  if (!gate(t)) return;
+  const empty = await makeNetns(t, 'twaw');
+  const stop = new AbortController();
+  setTimeout(() => stop.abort('test'), 300);
+  const started = Date.now();
+  const r = await launchPod(handle(empty.name), { ...base, model: 'tcfilter', dryRun: false, waitMs: 60_000, signal: stop.signal, image: await guestImage() })();
+  if (E.isLeft(r)) return t.fail(describeLaunchError(r.left));
+  t.true(r.right.interrupted);
+  t.true(Date.now() - started < 5_000, `took ${Date.now() - started} ms`);
+});

@@ -111,7 +111,7 @@ export const launchPod =
     };
     try {
       timer.start('scan');
-      const scanned = await scanStep(ns, o)();
+      const scanned = await scanStep(ns, { ...o, signal })();
       if (E.isLeft(scanned)) return fail(scanned.left, 'scan');
       const { endpoints } = scanned.right;
       timer.ok('scan', endpoints.filter((e) => e.skipped === undefined).map((e) => `${e.link.name} (${e.kind})`).join(', ') || 'only links attached already');

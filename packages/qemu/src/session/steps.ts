@@ -16,21 +16,47 @@ export interface Scanned {
   readonly endpoints: readonly Endpoint[];
 }
 
+/** Usable now: an attachable endpoint, or a link attached before this launch. */
+const usableNow = (snapshot: Snapshot, endpoints: readonly Endpoint[]): boolean => {
+  // A link attached with model macvtap has its addresses on the macvtap's
+  // record, so it scans as "no addresses": it still gets its NIC.
+  const attached = attachedIfindexes(snapshot.links);
+  return endpoints.some((e) => e.skipped === undefined || (e.kind !== 'loopback' && attached.has(e.link.ifindex)));
+};
+
+const sleep = (ms: number, signal: AbortSignal | undefined) =>
+  new Promise<void>((resolve) => {
+    const done = () => {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    signal?.addEventListener('abort', done, { once: true });
+  });
+
+/**
+ * Scans until a link is usable (within waitMs: some runtimes fill the netns
+ * after the VM is asked for), polling from 50 ms to 1 s; an abort ends the wait.
+ */
 export const scanStep =
-  (ns: NetnsHandle, o: { readonly waitMs?: number; readonly vhostUserDir?: string; readonly asTap?: readonly string[] }): TE.TaskEither<QemuError, Scanned> =>
+  (ns: NetnsHandle, o: { readonly waitMs?: number; readonly vhostUserDir?: string; readonly asTap?: readonly string[]; readonly signal?: AbortSignal }): TE.TaskEither<QemuError, Scanned> =>
   async () => {
     const asTap = o.asTap ?? [];
-    const scanned = await scanUntilAttachable(ns, o.waitMs ?? 0, { ...(o.vhostUserDir === undefined ? {} : { vhostUserDir: o.vhostUserDir }), asTap })();
-    if (E.isLeft(scanned)) return E.left(fromEndpoints(scanned.left));
-    const { snapshot } = scanned.right;
-    const endpoints = classify(snapshot, { asTap });
-    // A link attached before this launch (model macvtap: its addresses moved
-    // to the macvtap's record, so it scans as "no addresses") still gets its NIC.
-    const attached = attachedIfindexes(snapshot.links);
-    if (!endpoints.some((e) => e.skipped === undefined || (e.kind !== 'loopback' && attached.has(e.link.ifindex)))) {
-      return E.left({ _tag: 'NothingToAttach', netns: ns.spec, seen: endpoints.map((e) => `${e.link.name}: ${e.skipped ?? ''}`) });
+    const waitMs = o.waitMs ?? 0;
+    const start = Date.now();
+    for (let delay = 50; ; delay = Math.min(delay * 2, 1000)) {
+      const scanned = await scanUntilAttachable(ns, 0, { ...(o.vhostUserDir === undefined ? {} : { vhostUserDir: o.vhostUserDir }), asTap })();
+      if (E.isLeft(scanned)) return E.left(fromEndpoints(scanned.left));
+      const { snapshot } = scanned.right;
+      const endpoints = classify(snapshot, { asTap });
+      if (usableNow(snapshot, endpoints)) return E.right({ snapshot, endpoints });
+      const waited = Date.now() - start;
+      if (waitMs <= 0) return E.left({ _tag: 'NothingToAttach', netns: ns.spec, seen: endpoints.map((e) => `${e.link.name}: ${e.skipped ?? ''}`) });
+      if (waited >= waitMs) return E.left(fromEndpoints({ _tag: 'WaitTimedOut', netns: ns.spec, waitedMs: waited, lastSeen: snapshot.links.map((l) => l.name) }));
+      if (o.signal?.aborted === true) return E.left({ _tag: 'Aborted', what: 'waiting for an attachable link', reason: String(o.signal.reason) });
+      await sleep(Math.min(delay, waitMs - waited), o.signal);
     }
-    return E.right({ snapshot, endpoints });
   };
 
 /**
