@@ -4,6 +4,8 @@ import test from 'ava';
 import * as E from 'fp-ts/lib/Either.js';
 import { handArgv, handNetdev } from './boot-argv.js';
 import { parseFlags } from './flags.js';
+import { renderMarkdown } from './report.js';
+import type { BenchResults, KeptScaleEntry } from './results.js';
 import { METHODS, orderOf, type ScaleEntry } from './scale.js';
 import { median, ratio } from './stats.js';
 import { renderScaleSvg } from './svg.js';
@@ -107,6 +109,39 @@ test('chart: one SVG document with both panels and a legend entry per method', (
   t.is(svg.match(/<polyline /g)?.length, 2 * METHODS.length - 2);
   t.true(svg.includes('sub &lt;&amp;&gt;'));
   t.false(/NaN|Infinity|undefined/.test(svg));
+});
+
+/** An entry as a run kept before (a2) and (d) existed has it: none of their figures. */
+const older = (e: ScaleEntry): KeptScaleEntry => {
+  const { netlinkMs: _n, pyroute2Ms: _p, phasesMs, spawns, samplesMs, ratios, ...rest } = e;
+  const { netlinkVsFloor: _r1, attachNetlinkVsFloor: _r2, netlinkVsPyroute2: _r3, ...oldRatios } = ratios;
+  const early = <T>(byMethod: Readonly<Record<string, T>>) => ({ inProcess: byMethod['inProcess'] as T, perCommand: byMethod['perCommand'] as T, batchFloor: byMethod['batchFloor'] as T });
+  return { ...rest, phasesMs: early(phasesMs), spawns: early(spawns), samplesMs: early(samplesMs), ratios: oldRatios };
+};
+
+test('a run kept before (a2) and (d) existed still renders: their figures say "not measured", the chart has no lines for them', (t) => {
+  const scale = [older(entry(1, 10, 10, 4)), older(entry(64, 120, 100, 4))];
+  const { netlink: _, ...targets } = targetsOf([entry(1, 10, 10, 4), entry(64, 120, 100, 4)]);
+  const r: BenchResults = {
+    env: { date: '2026-01-01T00:00:00Z', kernel: 'k', node: 'v20', cpuCount: 2, cpuModel: 'cpu', iproute2: 'ip', qemu: 'q', commit: 'c', loadAvgAtStart: 0, loadAvgAtEnd: 0 },
+    options: { sizes: [1, 64], runs: 1, bootRuns: 0, queues: 2 },
+    scale,
+    targets,
+    cli: { nodeStartMs: 40, queues: 2, bundleBytes: null, bundleNote: null, bySize: [], peakRssKb: null },
+    boot: { skipped: '--no-boot' },
+    cni: { skipped: '--no-cni' },
+  };
+  const md = renderMarkdown(r);
+  t.false(/undefined|NaN/.test(md), md);
+  t.regex(md, /\| 64 \| not measured \| not measured \| not measured \| not measured \| not measured \| not measured \| 100\.0 \| 102\.0 \| not measured \| not measured \| not measured \|/);
+  t.regex(md, /Targets: not measured/);
+  t.regex(md, /\(a2\)[^\n]*; \(d\)[^\n]*: not measured in this run\./);
+  // The per-phase table has rows for (a), (b), (c) only.
+  t.is(md.match(/^\| 1 \| \(/gm)?.length, 3);
+  const svg = renderScaleSvg(scale, 'old', 2);
+  t.false(/NaN|Infinity|undefined/.test(svg));
+  t.is(svg.match(/<polyline /g)?.length, 2 * 3);
+  t.false(svg.includes('netlink executor') || svg.includes('pyroute2'), 'no legend entry for a method not measured');
 });
 
 test('scale orders: every method in every run, and no method always after the same one', (t) => {

@@ -3,15 +3,31 @@
 import type { BenchResults } from './results.js';
 import { NETLINK_ATTACH_MS_1, NETLINK_CYCLE_VS_FLOOR_1, NETLINK_CYCLE_VS_FLOOR_64 } from './targets.js';
 
-const ms = (n: number | null): string => (n !== null && Number.isFinite(n) ? n.toFixed(1) : 'n/a');
-const x = (r: number | null): string => (r === null ? 'n/a' : `${r.toFixed(2)}x`);
+/** A figure the run does not have at all: it was kept before (a2)/(d) existed (results.ts). */
+export const NOT_MEASURED = 'not measured';
+
+// undefined: not measured; null (a NaN through JSON) or NaN: measured, no figure.
+const ms = (n: number | null | undefined): string => (n === undefined ? NOT_MEASURED : n !== null && Number.isFinite(n) ? n.toFixed(1) : 'n/a');
+const x = (r: number | null | undefined): string => (r === undefined ? NOT_MEASURED : r === null ? 'n/a' : `${r.toFixed(2)}x`);
 const verdict = (met: boolean): string => (met ? 'met' : 'not met');
 
-export const netlinkSection = (r: BenchResults): string => {
+const targetsLine = (r: BenchResults): string => {
   const n = r.targets.netlink;
-  const rows = r.scale.map((e) =>
-    `| ${e.links} | ${ms(e.phasesMs.netlink.attach)} | ${ms(e.phasesMs.netlink.detach)} | ${ms(e.netlinkMs)} | ${ms(e.phasesMs.pyroute2.attach)} | ${ms(e.phasesMs.pyroute2.detach)} | ${ms(e.pyroute2Ms)} | ${ms(e.phasesMs.batchFloor.attach)} | ${ms(e.batchFloorMs)} | ${x(e.ratios.netlinkVsFloor)} | ${x(e.ratios.netlinkVsPyroute2)} | ${e.spawns.netlink.total} |`,
+  if (n === undefined) return `Targets: ${NOT_MEASURED} (this run has no (a2) figures).`;
+  return (
+    `Targets: 1-link attach ${ms(n.attachMsAt1)} ms (<= ${NETLINK_ATTACH_MS_1} ms: ${verdict(n.attachMet)}); ` +
+    `cycle vs floor at 1 link ${x(n.cycleVsFloorAt1)} (<= ${NETLINK_CYCLE_VS_FLOOR_1}x: ${verdict(n.cycleAt1Met)}); ` +
+    `at 64 links ${x(n.cycleVsFloorAt64)} (<= ${NETLINK_CYCLE_VS_FLOOR_64}x: ${verdict(n.cycleAt64Met)}); ` +
+    `process spawns per run ${n.spawns.join(', ')} (zero: ${verdict(n.zeroSpawns)}).`
   );
+};
+
+export const netlinkSection = (r: BenchResults): string => {
+  const rows = r.scale.map((e) => {
+    const { netlink, pyroute2 } = e.phasesMs;
+    const spawns = e.spawns.netlink;
+    return `| ${e.links} | ${ms(netlink?.attach)} | ${ms(netlink?.detach)} | ${ms(e.netlinkMs)} | ${ms(pyroute2?.attach)} | ${ms(pyroute2?.detach)} | ${ms(e.pyroute2Ms)} | ${ms(e.phasesMs.batchFloor.attach)} | ${ms(e.batchFloorMs)} | ${x(e.ratios.netlinkVsFloor)} | ${x(e.ratios.netlinkVsPyroute2)} | ${spawns === undefined ? NOT_MEASURED : spawns.total} |`;
+  });
   return [
     '## Netlink executor',
     '',
@@ -22,9 +38,6 @@ export const netlinkSection = (r: BenchResults): string => {
     '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
     ...rows,
     '',
-    `Targets: 1-link attach ${ms(n.attachMsAt1)} ms (<= ${NETLINK_ATTACH_MS_1} ms: ${verdict(n.attachMet)}); ` +
-      `cycle vs floor at 1 link ${x(n.cycleVsFloorAt1)} (<= ${NETLINK_CYCLE_VS_FLOOR_1}x: ${verdict(n.cycleAt1Met)}); ` +
-      `at 64 links ${x(n.cycleVsFloorAt64)} (<= ${NETLINK_CYCLE_VS_FLOOR_64}x: ${verdict(n.cycleAt64Met)}); ` +
-      `process spawns per run ${n.spawns.join(', ')} (zero: ${verdict(n.zeroSpawns)}).`,
+    targetsLine(r),
   ].join('\n');
 };

@@ -3,7 +3,7 @@ import { PHASES } from './clock.js';
 import { METHODS, METHOD_LABELS } from './scale.js';
 import { isSkipped, type BenchResults } from './results.js';
 import { FLOOR_TARGET, FLOOR_TARGET_LINKS } from './targets.js';
-import { netlinkSection } from './report-netlink.js';
+import { NOT_MEASURED, netlinkSection } from './report-netlink.js';
 import { SHELL_LOOP_MAX_LINKS } from './cli-bench.js';
 import { CNI_TARGETS, TAP_STANDALONE, TAP_THICK } from './cni-bench.js';
 import { ratio } from './stats.js';
@@ -42,17 +42,15 @@ const scaleSection = (r: BenchResults): string => {
   const phases = table(
     ['links', 'method', ...PHASES.map((p) => `${p} ms`), 'total ms', 'attach ms min-max', 'total ms min-max', ...PHASES.map((p) => `${p} spawns`)],
     r.scale.flatMap((e) =>
-      METHODS.map((m) => [
-        e.links,
-        METHOD_LABELS[m],
-        ...PHASES.map((p) => ms(e.phasesMs[m][p])),
-        ms(e.phasesMs[m].total),
-        range(e.samplesMs[m].attach),
-        range(e.samplesMs[m].total),
-        ...PHASES.map((p) => e.spawns[m][p]),
-      ]),
+      METHODS.flatMap((m) => {
+        const [figs, samples, spawns] = [e.phasesMs[m], e.samplesMs[m], e.spawns[m]];
+        if (figs === undefined || samples === undefined || spawns === undefined) return [];
+        return [[e.links, METHOD_LABELS[m], ...PHASES.map((p) => ms(figs[p])), ms(figs.total), range(samples.attach), range(samples.total), ...PHASES.map((p) => spawns[p])]];
+      }),
     ),
   );
+  // A run kept before (a2)/(d) existed has no rows for them (results.ts).
+  const unmeasured = METHODS.filter((m) => r.scale.some((e) => e.phasesMs[m] === undefined));
   const unstable = r.scale.filter((e) => !e.spawnsStable).map((e) => e.links);
   return [
     `## Scale: scan, attach-all (tcfilter, ${q} queues), open + close the queue fds, detach-all`,
@@ -67,6 +65,7 @@ const scaleSection = (r: BenchResults): string => {
     'Per phase (medians in ms, the spread over the runs, and process spawns per run):',
     '',
     phases,
+    ...(unmeasured.length === 0 ? [] : ['', `${unmeasured.map((m) => METHOD_LABELS[m]).join('; ')}: ${NOT_MEASURED} in this run.`]),
     ...(unstable.length === 0 ? [] : ['', `Spawn counts differed between runs at ${unstable.join(', ')} links (the table shows medians).`]),
     '',
     '![ms and spawns per run vs links](scale.svg)',

@@ -2,8 +2,8 @@
 // panels, ms per run and process spawns per run, against pod size, one line
 // per method. Log scales because the sizes are geometric and the methods
 // differ by orders of magnitude in spawns.
-import type { BenchResults } from './results.js';
-import { METHODS, METHOD_LABELS, type Method, type ScaleEntry } from './scale.js';
+import type { BenchResults, KeptScaleEntry } from './results.js';
+import { METHODS, METHOD_LABELS, type Method } from './scale.js';
 
 const COLORS: Readonly<Record<Method, string>> = { inProcess: '#1f6fb4', netlink: '#9467bd', perCommand: '#d62728', batchFloor: '#2a9d3a', pyroute2: '#ff7f0e' };
 
@@ -22,10 +22,11 @@ const label = (v: number): string => (v >= 1000 ? `${(v / 1000).toFixed(v >= 100
 interface Panel {
   readonly title: string;
   readonly yTitle: string;
-  readonly value: (e: ScaleEntry, m: Method) => number;
+  /** NaN: no figure (a method a kept run did not measure): no point. */
+  readonly value: (e: KeptScaleEntry, m: Method) => number;
 }
 
-const panel = (p: Panel, scale: readonly ScaleEntry[], left: number, top: number, w: number, h: number): string => {
+const panel = (p: Panel, scale: readonly KeptScaleEntry[], left: number, top: number, w: number, h: number): string => {
   const values = scale.flatMap((e) => METHODS.map((m) => p.value(e, m))).filter((v) => Number.isFinite(v) && v > 0);
   const lo = Math.floor(Math.log10(Math.min(...values)));
   // Headroom above the largest value so its label stays inside the panel.
@@ -66,14 +67,15 @@ const panel = (p: Panel, scale: readonly ScaleEntry[], left: number, top: number
   return out.join('\n');
 };
 
-export const renderScaleSvg = (scale: readonly ScaleEntry[], subtitle: string, queues: number): string => {
+export const renderScaleSvg = (scale: readonly KeptScaleEntry[], subtitle: string, queues: number): string => {
   const W = 980;
   const H = 470;
   const panels: Panel[] = [
-    { title: 'ms per run (median)', yTitle: 'milliseconds (log scale)', value: (e, m) => e.phasesMs[m].total },
-    { title: 'process spawns per run', yTitle: 'processes (log scale)', value: (e, m) => e.spawns[m].total },
+    { title: 'ms per run (median)', yTitle: 'milliseconds (log scale)', value: (e, m) => e.phasesMs[m]?.total ?? NaN },
+    { title: 'process spawns per run', yTitle: 'processes (log scale)', value: (e, m) => e.spawns[m]?.total ?? NaN },
   ];
-  const legend = METHODS.map((m, i) => {
+  // Only the methods the run measured: a kept older run has no (a2)/(d).
+  const legend = METHODS.filter((m) => scale.some((e) => e.phasesMs[m] !== undefined)).map((m, i) => {
     const x = 90 + i * 290;
     return `${marker(m, x, 438)}<line x1="${x - 14}" y1="438" x2="${x + 14}" y2="438" stroke="${COLORS[m]}" stroke-width="2"/><text x="${x + 22}" y="442" font-size="12">${esc(METHOD_LABELS[m])}</text>`;
   }).join('\n');
