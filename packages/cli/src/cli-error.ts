@@ -1,5 +1,6 @@
-import { describeEndpointsError, type ScanError, type WaitTimedOut } from '@tapwire/endpoints';
+import { describeEndpointsError, type EndpointsError } from '@tapwire/endpoints';
 import { describeNetmodelError, isBadInput, type NetmodelError } from '@tapwire/netmodel';
+import { describeSysError, type SysError } from '@tapwire/sys';
 // Type only: a value import would evaluate @tapwire/qemu for every verb (verbs load lazily).
 import type { QemuError } from '@tapwire/qemu';
 
@@ -7,8 +8,10 @@ import type { QemuError } from '@tapwire/qemu';
 export type CliError =
   | { readonly _tag: 'Usage'; readonly message: string }
   | { readonly _tag: 'Failed'; readonly message: string }
-  | ScanError
-  | WaitTimedOut
+  /** Resolving or locking the netns (before any scan): sys's own failure, as it is. */
+  | SysError
+  /** scan / scanUntilAttachable failed: endpoints' union (sys's failures inside it wrapped as Sys). */
+  | EndpointsError
   /** plan/attach/detach/check failed (wrapped: its tags overlap SysError's). */
   | { readonly _tag: 'Netmodel'; readonly error: NetmodelError }
   /**
@@ -31,6 +34,8 @@ export const exitCodeOf = (e: CliError): number => {
     case 'NotANetns':
     case 'NetnsPermission':
       return 3;
+    case 'Sys':
+      return exitCodeOf(e.error);
     case 'Netmodel':
       return isBadInput(e.error) ? 2 : 1;
     case 'Qemu':
@@ -51,8 +56,12 @@ export const describeCliError = (e: CliError): string => {
       return e.message;
     case 'Drift':
       return `${e.findings} finding(s) of drift`;
-    default:
-      // scan's and sys's own failures, unwrapped (ScanError | WaitTimedOut): endpoints explains them.
+    case 'Sys':
+    case 'DecodeError':
+    case 'WaitTimedOut':
+    case 'Aborted':
       return describeEndpointsError(e);
+    default:
+      return describeSysError(e);
   }
 };

@@ -8,7 +8,7 @@ export { decodeLinks, decodeRoutes, decodeNeighbours, decodeScanOutput, SCAN_COM
 export { reportDecodeErrors } from './decode-report.js';
 export type { ScanError, ScanOptions } from './scan.js';
 export { scan, vhostUserSocketFor, DEFAULT_VHOST_USER_DIR } from './scan.js';
-export type { WaitTimedOut } from './scan-wait.js';
+export type { Aborted, WaitOptions, WaitTimedOut } from './scan-wait.js';
 export type { EndpointsError } from './errors.js';
 export { describeDecodeError, describeEndpointsError } from './errors.js';
 export { scanUntilAttachable } from './scan-wait.js';

@@ -13,7 +13,34 @@ export interface WaitTimedOut {
   readonly lastSeen: readonly string[];
 }
 
-const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+/** The caller's AbortSignal fired while waiting: what was waited for, and the signal's reason. */
+export interface Aborted {
+  readonly _tag: 'Aborted';
+  readonly what: string;
+  readonly reason: string;
+}
+
+export interface WaitOptions extends ScanOptions, ClassifyOptions {
+  /** Ends the wait (between scans, or during a back-off sleep) with Aborted. */
+  readonly signal?: AbortSignal;
+}
+
+const reasonOf = (signal: AbortSignal): string => {
+  const r: unknown = signal.reason;
+  return r instanceof Error ? r.message : typeof r === 'string' ? r : 'aborted';
+};
+
+/** Resolves after ms, or as soon as the signal fires (the timer is cleared either way). */
+const sleep = (ms: number, signal: AbortSignal | undefined) =>
+  new Promise<void>((resolve) => {
+    const done = () => {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    signal?.addEventListener('abort', done, { once: true });
+  });
 
 /**
  * Some runtimes fill the netns after the VM is asked for (Docker 26+): poll,
@@ -23,12 +50,15 @@ export const scanUntilAttachable =
   (
     ns: NetnsHandle,
     waitMs: number,
-    opts: ScanOptions & ClassifyOptions = {},
-  ): TE.TaskEither<ScanError | WaitTimedOut, { snapshot: Snapshot; endpoints: readonly Endpoint[] }> =>
+    opts: WaitOptions = {},
+  ): TE.TaskEither<ScanError | WaitTimedOut | Aborted, { snapshot: Snapshot; endpoints: readonly Endpoint[] }> =>
   async () => {
     const start = Date.now();
+    const aborted = (): E.Either<Aborted, never> =>
+      E.left({ _tag: 'Aborted', what: `waiting for an attachable link in netns ${JSON.stringify(ns.spec)}`, reason: reasonOf(opts.signal as AbortSignal) });
     let delay = 50;
     for (;;) {
+      if (opts.signal?.aborted === true) return aborted();
       const r = await scan(ns, opts)();
       if (E.isLeft(r)) return r;
       const endpoints = classify(r.right, opts);
@@ -37,7 +67,7 @@ export const scanUntilAttachable =
       if (waited >= waitMs) {
         return E.left({ _tag: 'WaitTimedOut', netns: ns.spec, waitedMs: waited, lastSeen: r.right.links.map((l) => l.name) });
       }
-      await sleep(Math.min(delay, waitMs - waited));
+      await sleep(Math.min(delay, waitMs - waited), opts.signal);
       delay = Math.min(delay * 2, 1000);
     }
   };

@@ -13,7 +13,10 @@ import { isPciBusInfo } from './classify.js';
 import { decodeScanOutput, SCAN_COMMANDS, type DecodeError, type ScanDocs } from './decode-ip.js';
 import type { DriverInfo, Link, PciIds, Snapshot } from './model.js';
 
-export type ScanError = SysError | DecodeError;
+/** @tapwire/sys failed (netns, netlink, ip, ethtool, sysfs): wrapped whole, described by describeSysError. */
+export type ScanError = { readonly _tag: 'Sys'; readonly error: SysError } | DecodeError;
+
+const fromSys = (error: SysError): ScanError => ({ _tag: 'Sys', error });
 
 export interface ScanOptions {
   /** Who reads links, addresses, routes and neighbours: rtnetlink dumps (default) or `ip -j -d -batch` (the oracle). */
@@ -64,14 +67,16 @@ export const readNetlinkDocs = (ns: NetnsHandle): E.Either<SysError, ScanDocs> =
   });
 
 const readDocs = (ns: NetnsHandle, source: ScanOptions['source']): TE.TaskEither<ScanError, ScanDocs> =>
-  source === 'iproute2' ? pipe(runBatchJson(ns, SCAN_COMMANDS), TE.chainEitherKW(decodeScanOutput)) : async () => readNetlinkDocs(ns);
+  source === 'iproute2'
+    ? pipe(runBatchJson(ns, SCAN_COMMANDS), TE.mapLeft(fromSys), TE.chainEitherKW(decodeScanOutput))
+    : async () => pipe(readNetlinkDocs(ns), E.mapLeft(fromSys));
 
 export const scan = (ns: NetnsHandle, opts: ScanOptions = {}): TE.TaskEither<ScanError, Snapshot> =>
   pipe(
     readDocs(ns, opts.source),
     TE.chainEitherKW(({ links, routes, neighbours }: ScanDocs) =>
       opts.deviceInfo === false
-        ? E.right<SysError, Snapshot>({ links, routes, neighbours, drivers: {}, pci: {}, vhostUserSockets: {}, tunIds: {} })
+        ? E.right<ScanError, Snapshot>({ links, routes, neighbours, drivers: {}, pci: {}, vhostUserSockets: {}, tunIds: {} })
         : pipe(
         E.Do,
         E.apS('drivers', readDriverInfo(ns, links.map((l) => l.name))),
@@ -85,6 +90,7 @@ export const scan = (ns: NetnsHandle, opts: ScanOptions = {}): TE.TaskEither<Sca
           }
           return { links, routes, neighbours, drivers, pci: pciOf(drivers), vhostUserSockets, tunIds };
         }),
+        E.mapLeft(fromSys),
       ),
     ),
   );

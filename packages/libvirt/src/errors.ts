@@ -8,7 +8,7 @@ import { describeRenderError, describeVmError, type RenderError, type VmError } 
 
 export type LibvirtError =
   | { readonly _tag: 'Sys'; readonly error: SysError }
-  | { readonly _tag: 'Scan'; readonly error: EndpointsError }
+  | { readonly _tag: 'Endpoints'; readonly error: EndpointsError }
   | { readonly _tag: 'Netmodel'; readonly error: NetmodelError }
   | { readonly _tag: 'Vm'; readonly error: VmError }
   | { readonly _tag: 'Render'; readonly error: RenderError }
@@ -33,7 +33,7 @@ export const describeLibvirtError = (e: LibvirtError): string => {
   switch (e._tag) {
     case 'Sys':
       return describeSysError(e.error);
-    case 'Scan':
+    case 'Endpoints':
       return describeEndpointsError(e.error);
     case 'Netmodel':
       return describeNetmodelError(e.error);

@@ -104,8 +104,9 @@ export const launchViaLibvirt =
       const scanned = await scanUntilAttachable(ns, o.waitMs ?? 0, {
         ...(o.vhostUserDir === undefined ? {} : { vhostUserDir: o.vhostUserDir }),
         asTap: o.asTap ?? [],
+        signal: abort.signal,
       })();
-      if (E.isLeft(scanned)) return E.left({ _tag: 'Scan', error: scanned.left });
+      if (E.isLeft(scanned)) return scanned.left._tag === 'Aborted' ? interrupted() : E.left({ _tag: 'Endpoints', error: scanned.left });
       const { snapshot, endpoints } = scanned.right;
       timings.scanMs = Date.now() - t0;
 

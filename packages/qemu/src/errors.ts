@@ -5,13 +5,13 @@
 import { describeArgsError, type ArgsError } from './args/index.js';
 import { describeGuestCmdlineError, describeGuestRoutingError, type GuestCmdlineError, type GuestRoutingFailed } from './guest/index.js';
 import { describeQmpError, type QmpError } from './launch/qmp.js';
-import type { ScanError, WaitTimedOut } from '@tapwire/endpoints';
+import { describeEndpointsError, type EndpointsError } from '@tapwire/endpoints';
 import { describeNetmodelError, type NetmodelError } from '@tapwire/netmodel';
 import { describeSysError, type SysError } from '@tapwire/sys';
 import { describeVmError, type VmError } from '@tapwire/vm';
 
 export type QemuError =
-  | { readonly _tag: 'Endpoints'; readonly error: ScanError | WaitTimedOut }
+  | { readonly _tag: 'Endpoints'; readonly error: EndpointsError }
   | { readonly _tag: 'Netmodel'; readonly error: NetmodelError }
   | { readonly _tag: 'Sys'; readonly error: SysError }
   | { readonly _tag: 'Vm'; readonly error: VmError }
@@ -27,17 +27,6 @@ export type QemuError =
   /** QEMU could not be started, or exited before it was ready. */
   | { readonly _tag: 'VmStartFailed'; readonly detail: string; readonly stderr: string }
   | { readonly _tag: 'Aborted'; readonly what: string; readonly reason: string };
-
-const describeEndpointsError = (e: ScanError | WaitTimedOut): string => {
-  switch (e._tag) {
-    case 'WaitTimedOut':
-      return `no attachable link appeared in netns ${JSON.stringify(e.netns)} within ${e.waitedMs} ms`;
-    case 'DecodeError':
-      return `could not decode ${e.input}: ${e.problems.slice(0, 3).join('; ')}`;
-    default:
-      return describeSysError(e);
-  }
-};
 
 export const describeQemuError = (e: QemuError): string => {
   switch (e._tag) {
@@ -77,4 +66,4 @@ export const fromVm = (error: VmError): QemuError => ({ _tag: 'Vm', error });
 export const fromArgs = (error: ArgsError): QemuError => ({ _tag: 'Args', error });
 export const fromGuestCmdline = (error: GuestCmdlineError): QemuError => ({ _tag: 'GuestCmdline', error });
 export const fromQmp = (error: QmpError): QemuError => ({ _tag: 'Qmp', error });
-export const fromEndpoints = (error: ScanError | WaitTimedOut): QemuError => ({ _tag: 'Endpoints', error });
+export const fromEndpoints = (error: EndpointsError): QemuError => ({ _tag: 'Endpoints', error });

@@ -1,7 +1,7 @@
 // Every failure of @tapwire/vm as a tagged value. A lower layer's error is
 // wrapped whole ({ _tag: 'Netmodel', error }), never re-tagged, so its own
 // describe stays the one that explains it.
-import type { ScanError } from '@tapwire/endpoints';
+import { describeEndpointsError, type ScanError } from '@tapwire/endpoints';
 import { describeNetmodelError, type NetmodelError } from '@tapwire/netmodel';
 import { describeSysError, type SysError } from '@tapwire/sys';
 import { describeRenderError, type RenderError } from './render/errors.js';
@@ -25,7 +25,7 @@ export const describeVmError = (e: VmError): string => {
     case 'Sys':
       return describeSysError(e.error);
     case 'Endpoints':
-      return e.error._tag === 'DecodeError' ? `could not decode ${e.error.input}: ${e.error.problems.slice(0, 3).join('; ')}` : describeSysError(e.error);
+      return describeEndpointsError(e.error);
     case 'Render':
       return describeRenderError(e.error);
     case 'DeviceNotFound':

@@ -7,7 +7,7 @@
 // netns end as they were.
 import * as E from 'fp-ts/lib/Either.js';
 import type * as TE from 'fp-ts/lib/TaskEither.js';
-import { scanUntilAttachable, type Endpoint, type ScanError, type WaitTimedOut } from '@tapwire/endpoints';
+import { describeEndpointsError, scanUntilAttachable, type Endpoint, type EndpointsError } from '@tapwire/endpoints';
 import { attach, describeNetmodelError, detach, modelFor, type Attachment, type Model, type NetmodelError } from '@tapwire/netmodel';
 import { closeFds, describeSysError, openMacvtapQueues, openTapQueues, openVhostNet, type NetnsHandle, type SysError } from '@tapwire/sys';
 import type { Accel } from '../args/render-nic.js';
@@ -28,7 +28,7 @@ export interface HotVm {
 }
 
 export type HotAttachError =
-  | { readonly _tag: 'Scan'; readonly error: ScanError | WaitTimedOut }
+  | { readonly _tag: 'Endpoints'; readonly error: EndpointsError }
   | { readonly _tag: 'NoSuchLink'; readonly netns: string; readonly link: string; readonly seen: readonly string[] }
   | { readonly _tag: 'NotHotpluggable'; readonly link: string; readonly kind: string }
   | { readonly _tag: 'Netmodel'; readonly error: NetmodelError }
@@ -42,12 +42,8 @@ export type HotAttachError =
 
 export const describeHotAttachError = (e: HotAttachError): string => {
   switch (e._tag) {
-    case 'Scan':
-      return e.error._tag === 'WaitTimedOut'
-        ? `netns ${e.error.netns}: no attachable link after ${e.error.waitedMs} ms`
-        : 'call' in e.error || 'argv' in e.error || 'input' in e.error
-          ? describeSysError(e.error as SysError)
-          : `scan: ${JSON.stringify(e.error)}`;
+    case 'Endpoints':
+      return describeEndpointsError(e.error);
     case 'NoSuchLink':
       return `netns ${e.netns} has no attachable link ${e.link} (seen: ${e.seen.join(' ') || 'none'})`;
     case 'NotHotpluggable':
@@ -120,7 +116,7 @@ const openQueues = (ns: NetnsHandle, a: Attachment, vhost: boolean): E.Either<Sy
 
 const findEndpoint = async (ns: NetnsHandle, link: string, o: HotAttachOptions) => {
   const scanned = await scanUntilAttachable(ns, o.scanWaitMs ?? DEFAULT_SCAN_WAIT_MS, o.vhostUserDir === undefined ? {} : { vhostUserDir: o.vhostUserDir })();
-  if (E.isLeft(scanned)) return E.left<HotAttachError>({ _tag: 'Scan', error: scanned.left });
+  if (E.isLeft(scanned)) return E.left<HotAttachError>({ _tag: 'Endpoints', error: scanned.left });
   const e = scanned.right.endpoints.find((x) => x.link.name === link && x.skipped === undefined);
   if (e === undefined) return E.left<HotAttachError>({ _tag: 'NoSuchLink', netns: ns.spec, link, seen: scanned.right.endpoints.map((x) => x.link.name) });
   return E.right({ endpoint: e, snapshot: scanned.right.snapshot });
