@@ -2,7 +2,8 @@
 import * as E from 'fp-ts/lib/Either.js';
 import { pipe } from 'fp-ts/lib/function.js';
 import type { ArgsError } from './errors.js';
-import { nicsNeedSharedMemory, type NicInput } from './nic.js';
+import { flatNic, nicsNeedSharedMemory, type NicInput } from './nic.js';
+import { placeNics } from './nic-placement.js';
 import { renderMachineArgs, type MachineSpec } from './render-machine.js';
 import { renderNicArgs } from './render-nic.js';
 
@@ -13,17 +14,30 @@ export interface QemuSpec {
   readonly nics: readonly NicInput[];
 }
 
-/** Machine arguments first, then the NICs in order. Prepend the binary yourself. */
+/**
+ * Machine arguments first, then the NICs in order. Prepend the binary yourself.
+ * NICs that do not fit on pcie.0 get root ports of their own (nic-placement.ts).
+ */
 export const renderQemuArgv = (spec: QemuSpec): E.Either<ArgsError, string[]> =>
   pipe(
     E.Do,
-    E.bind('machine', () =>
+    E.bind('placement', () => placeNics(spec.nics.length, spec.machine)),
+    E.bind('machine', ({ placement }) =>
       renderMachineArgs({
         ...spec.machine,
+        ...(placement.nicPorts === 0 ? {} : { nicPorts: placement.nicPorts }),
         needsSharedMemory: spec.machine.needsSharedMemory === true || nicsNeedSharedMemory(spec.nics),
       }),
     ),
     // After the machine, so an accelerator other than kvm/tcg is already refused.
-    E.bind('nics', () => renderNicArgs(spec.nics, spec.machine.accel)),
+    E.bind('nics', ({ placement }) =>
+      renderNicArgs(
+        spec.nics.map((n, i) => {
+          const bus = placement.buses[i];
+          return bus === undefined ? n : { ...flatNic(n), bus };
+        }),
+        spec.machine.accel,
+      ),
+    ),
     E.map(({ machine, nics }) => [...machine, ...nics]),
   );

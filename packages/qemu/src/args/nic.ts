@@ -22,6 +22,8 @@ export interface TapNic {
   readonly vhostFds: readonly number[];
   /** The virtio-net-pci device's id (query-pci's qdev_id, device_del's target); none when unset. */
   readonly deviceId?: string;
+  /** The QEMU bus the device goes on (a root port's id, nic-placement.ts); QEMU's own choice on pcie.0 when unset. */
+  readonly bus?: string;
 }
 
 /** A vhost-user backend listening on `socket`; QEMU connects as the client. */
@@ -32,6 +34,8 @@ export interface VhostUserNic {
   readonly socket: string;
   readonly queues: number;
   readonly deviceId?: string;
+  /** The QEMU bus the device goes on (a root port's id, nic-placement.ts); QEMU's own choice on pcie.0 when unset. */
+  readonly bus?: string;
 }
 
 /**
@@ -45,6 +49,8 @@ export interface VfioNic {
   readonly bdf: string;
   readonly boundDriver: string | undefined;
   readonly deviceId?: string;
+  /** The QEMU bus the device goes on (a root port's id, nic-placement.ts); QEMU's own choice on pcie.0 when unset. */
+  readonly bus?: string;
 }
 
 export type Nic = TapNic | VhostUserNic | VfioNic;
@@ -57,6 +63,8 @@ export type Nic = TapNic | VhostUserNic | VfioNic;
 export interface QemuNic {
   readonly spec: NicSpec;
   readonly fds?: NicFds;
+  /** The QEMU bus the device goes on (a root port's id, nic-placement.ts); QEMU's own choice on pcie.0 when unset. */
+  readonly bus?: string;
 }
 
 export type NicInput = Nic | QemuNic;
@@ -64,16 +72,17 @@ export type NicInput = Nic | QemuNic;
 const NO_FDS: NicFds = { queueFds: [], vhostFds: [] };
 
 /** QEMU's flat view of a NicSpec; the device gets the NIC's id (so query-pci names it). */
-export const qemuNicOf = ({ spec, fds = NO_FDS }: QemuNic): Nic => {
+export const qemuNicOf = ({ spec, fds = NO_FDS, bus }: QemuNic): Nic => {
   const b = spec.backend;
+  const on = bus === undefined ? {} : { bus };
   switch (b.kind) {
     case 'tap':
     case 'macvtap':
-      return { kind: b.kind, id: spec.id, mac: spec.mac, mtu: spec.mtu, queueFds: fds.queueFds, vhostFds: fds.vhostFds, deviceId: spec.id };
+      return { kind: b.kind, id: spec.id, mac: spec.mac, mtu: spec.mtu, queueFds: fds.queueFds, vhostFds: fds.vhostFds, deviceId: spec.id, ...on };
     case 'vhost-user':
-      return { kind: 'vhost-user', id: spec.id, mac: spec.mac, socket: b.socket, queues: spec.queues, deviceId: spec.id };
+      return { kind: 'vhost-user', id: spec.id, mac: spec.mac, socket: b.socket, queues: spec.queues, deviceId: spec.id, ...on };
     case 'vfio':
-      return { kind: 'vfio', id: spec.id, bdf: b.bdf, boundDriver: b.boundDriver, deviceId: spec.id };
+      return { kind: 'vfio', id: spec.id, bdf: b.bdf, boundDriver: b.boundDriver, deviceId: spec.id, ...on };
   }
 };
 

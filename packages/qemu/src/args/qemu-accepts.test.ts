@@ -214,3 +214,37 @@ test('vfio-pci: QEMU parses host=BDF and looks that function up on the host (non
   t.regex(q.stderr(), /-device vfio-pci,host=0000:ff:1f\.7: vfio \/sys\/bus\/pci\/devices\/0000:ff:1f\.7: no such host device/);
   t.is(exit.code, 1);
 });
+
+test('48 NICs and the control channel: the 26 that fit stay on pcie.0, 22 get root ports of their own, and QEMU realizes every one of them', async (t) => {
+  if (!requireRoot(t) || !requireCommand(t, QEMU)) return;
+  const dir = makeCommaDir(t);
+  const kernel = requireKernelIn(t, dir);
+  if (kernel === undefined) return;
+  const ns = await makeNetns(t);
+  const count = 48;
+  const positions = right(assignFdPositions(Array.from({ length: count }, () => ({ queues: 1, vhost: false }))));
+  // One macvtap queue fd per NIC: QEMU takes any tap queue as a one-queue netdev.
+  const mvt = await makeMacvtapQueues(t, { netns: ns.name, queues: count, mtu: 1500 });
+  const m = { ...machine(dir, kernel), controlSocket: join(dir, 'ctl,0.sock') };
+  const nics: Nic[] = positions.map((p, i) => ({
+    kind: 'macvtap',
+    id: `net${i}`,
+    mac: `52:54:00:00:01:${i.toString(16).padStart(2, '0')}`,
+    mtu: 1500,
+    queueFds: p.queueFds,
+    vhostFds: [],
+    deviceId: `net${i}`,
+  }));
+  const args = right(renderQemuArgv({ machine: m, nics }));
+  t.is(args.filter((a) => a.startsWith('pcie-root-port,id=nicp')).length, 22);
+  const q = startQemu(t, inNetnsArgv(mvt.ns, [QEMU, ...args, '-S']), mvt.fds);
+  const qmp = await connectTestQmp(m.qmpSocket, q, START_MS);
+  // The device tree: each port's bus holds the NIC placed on it.
+  const qtree = await hmp(qmp, 'info qtree');
+  const onPort = [...qtree.matchAll(/bus: (nicp\d+)\s+type PCIE\s+dev: virtio-net-pci, id "(net\d+)"/g)].map((r) => [r[1], r[2]]);
+  const byPort = (a: (string | undefined)[], b: (string | undefined)[]) => Number((a[0] ?? '').slice(4)) - Number((b[0] ?? '').slice(4));
+  t.deepEqual(onPort.sort(byPort), Array.from({ length: 22 }, (_, i) => [`nicp${i}`, `net${26 + i}`]));
+  t.is([...qtree.matchAll(/dev: virtio-net-pci, id "net\d+"/g)].length, count, 'the other 26 on pcie.0');
+  t.regex(qtree, /dev: virtio-serial-pci, id "tapwire-vser"/);
+  await quit(t, qmp, q);
+});

@@ -5,6 +5,7 @@ import * as E from 'fp-ts/lib/Either.js';
 import { pipe } from 'fp-ts/lib/function.js';
 import { invalid, type ArgsError } from './errors.js';
 import { optString } from './escape.js';
+import { nicPortFirstSlot, nicPortId, PORT_FIRST_SLOT, PORT_LAST_SLOT, PORTS_PER_SLOT } from './nic-placement.js';
 import { checkIntInRange, checkNoNul, checkPath, checkSocketPath } from './validate.js';
 
 export interface MachineSpec {
@@ -28,6 +29,11 @@ export interface MachineSpec {
    * q35's root bus itself takes no hotplug. Default 0.
    */
   readonly hotplugPorts?: number;
+  /**
+   * Root ports for cold-plugged NICs that do not fit on pcie.0 (ids
+   * nicPortId(i), after the hotplug ports): nic-placement.ts decides. Default 0.
+   */
+  readonly nicPorts?: number;
   /**
    * The guest control channel: a virtio-serial port named CONTROL_PORT_NAME whose
    * host end is a unix socket QEMU listens on (guest/init reads NIC configs from it).
@@ -58,20 +64,18 @@ export const hotplugPortId = (i: number): string => `hp${i}`;
  * is q35's LPC/SATA/SMBus, and NICs given no address take the free slots
  * below 0x10 (the machine's arguments come first, so these are placed first).
  */
-const PORT_FIRST_SLOT = 0x10;
-const PORT_LAST_SLOT = 0x1e;
-const PORTS_PER_SLOT = 8;
 export const MAX_HOTPLUG_PORTS = (PORT_LAST_SLOT - PORT_FIRST_SLOT + 1) * PORTS_PER_SLOT;
 
-const rootPortArgs = (count: number): string[] =>
+/** count root ports named id(i), from firstSlot, with chassis numbers from firstChassis. */
+const rootPortArgs = (count: number, id: (i: number) => string, firstSlot: number, firstChassis: number): string[] =>
   Array.from({ length: count }, (_, i) => {
-    const slot = PORT_FIRST_SLOT + Math.floor(i / PORTS_PER_SLOT);
+    const slot = firstSlot + Math.floor(i / PORTS_PER_SLOT);
     const fn = i % PORTS_PER_SLOT;
     const pairs: [string, string][] = [
-      ['id', hotplugPortId(i)],
+      ['id', id(i)],
       ['bus', 'pcie.0'],
       // chassis/slot pairs must be unique per port; 0 is the root bus's own.
-      ['chassis', String(i + 1)],
+      ['chassis', String(firstChassis + i)],
       ['addr', `0x${slot.toString(16)}.0x${fn.toString(16)}`],
     ];
     if (fn === 0) pairs.push(['multifunction', 'on']);
@@ -126,9 +130,12 @@ export const renderMachineArgs = (m: MachineSpec): E.Either<ArgsError, string[]>
     E.bind('qmpSocket', () => checkSocketPath(SUBJECT, 'qmpSocket', m.qmpSocket)),
     E.bind('serialLog', () => checkPath(SUBJECT, 'serialLog', m.serialLog)),
     E.bind('hotplugPorts', () => checkIntInRange(SUBJECT, 'hotplugPorts', m.hotplugPorts ?? 0, 0, MAX_HOTPLUG_PORTS)),
+    E.bind('nicPorts', ({ hotplugPorts }) =>
+      checkIntInRange(SUBJECT, 'nicPorts', m.nicPorts ?? 0, 0, (PORT_LAST_SLOT - nicPortFirstSlot(hotplugPorts) + 1) * PORTS_PER_SLOT),
+    ),
     E.bind('controlSocket', () => (m.controlSocket === undefined ? E.right(undefined) : checkSocketPath(SUBJECT, 'controlSocket', m.controlSocket))),
     E.bind('extraQmpSocket', () => (m.extraQmpSocket === undefined ? E.right(undefined) : checkSocketPath(SUBJECT, 'extraQmpSocket', m.extraQmpSocket))),
-    E.map(({ accel, memMiB, cpus, kernel, initrd, append, qmpSocket, serialLog, hotplugPorts, controlSocket, extraQmpSocket }) => [
+    E.map(({ accel, memMiB, cpus, kernel, initrd, append, qmpSocket, serialLog, hotplugPorts, nicPorts, controlSocket, extraQmpSocket }) => [
       '-nodefaults',
       '-no-user-config',
       '-display',
@@ -190,7 +197,8 @@ export const renderMachineArgs = (m: MachineSpec): E.Either<ArgsError, string[]>
       ]),
       '-serial',
       `chardev:${SERIAL_CHARDEV_ID}`,
-      ...rootPortArgs(hotplugPorts),
+      ...rootPortArgs(hotplugPorts, hotplugPortId, PORT_FIRST_SLOT, 1),
+      ...rootPortArgs(nicPorts, nicPortId, nicPortFirstSlot(hotplugPorts), hotplugPorts + 1),
       ...(controlSocket === undefined ? [] : controlArgs(controlSocket)),
     ]),
   );

@@ -24,7 +24,7 @@ export type Interrupts = 'msix' | 'intx';
 export const interruptsFor = (accel: Accel, vhostBackend: boolean): Interrupts => (accel === 'tcg' && vhostBackend ? 'intx' : 'msix');
 
 /** virtio-net-pci with the option ROM off (no PXE, and no ROM file needed). */
-const virtioNetDevice = (id: string, mac: string, queues: number, mtu: number, interrupts: Interrupts, deviceId: string | undefined): string[] => {
+const virtioNetDevice = (id: string, mac: string, queues: number, mtu: number, interrupts: Interrupts, deviceId: string | undefined, bus: string | undefined): string[] => {
   const pairs: [string, string][] = [
     ['netdev', id],
     ['mac', mac],
@@ -36,6 +36,7 @@ const virtioNetDevice = (id: string, mac: string, queues: number, mtu: number, i
   if (mtu !== DEFAULT_MTU) pairs.push(['host_mtu', String(mtu)]);
   // Last, so the device reads as before for callers that set no id.
   if (deviceId !== undefined) pairs.push(['id', deviceId]);
+  if (bus !== undefined) pairs.push(['bus', bus]);
   return ['-device', optString('virtio-net-pci', pairs)];
 };
 
@@ -67,7 +68,7 @@ const renderTap = (nic: TapNic, subject: string, accel: Accel): E.Either<ArgsErr
       const pairs: [string, string][] = [['id', nic.id], single ? ['fd', String(queueFds[0])] : ['fds', queueFds.join(':')]];
       if (vhostFds.length === 0) pairs.push(['vhost', 'off']);
       else pairs.push(['vhost', 'on'], single ? ['vhostfd', String(vhostFds[0])] : ['vhostfds', vhostFds.join(':')]);
-      return ['-netdev', optString('tap', pairs), ...virtioNetDevice(nic.id, mac, queueFds.length, mtu, interruptsFor(accel, vhostFds.length > 0), nic.deviceId)];
+      return ['-netdev', optString('tap', pairs), ...virtioNetDevice(nic.id, mac, queueFds.length, mtu, interruptsFor(accel, vhostFds.length > 0), nic.deviceId, nic.bus)];
     }),
   );
 
@@ -93,7 +94,7 @@ const renderVhostUser = (nic: VhostUserNic, subject: string, accel: Accel): E.Ei
         ]),
         '-netdev',
         optString('vhost-user', netdev),
-        ...virtioNetDevice(nic.id, mac, queues, DEFAULT_MTU, interruptsFor(accel, true), nic.deviceId),
+        ...virtioNetDevice(nic.id, mac, queues, DEFAULT_MTU, interruptsFor(accel, true), nic.deviceId, nic.bus),
       ];
     }),
   );
@@ -104,7 +105,7 @@ const renderVfio = (nic: VfioNic, subject: string): E.Either<ArgsError, string[]
     checkBdf(subject, nic.bdf),
     E.chain((bdf) =>
       nic.boundDriver === VFIO_DRIVER
-        ? E.right(['-device', optString('vfio-pci', [['host', bdf], ...(nic.deviceId === undefined ? [] : [['id', nic.deviceId] as [string, string]])])])
+        ? E.right(['-device', optString('vfio-pci', [['host', bdf], ...(nic.deviceId === undefined ? [] : [['id', nic.deviceId] as [string, string]]), ...(nic.bus === undefined ? [] : [['bus', nic.bus] as [string, string]])])])
         : E.left<ArgsError>({ _tag: 'VfioNotBound', subject, bdf, boundDriver: nic.boundDriver }),
     ),
   );
