@@ -32,6 +32,26 @@ export const attachedIfindexes = (links: readonly Pick<Link, 'alias'>[]): Set<nu
     }),
   );
 
+/** How each link attached already was attached (keyed by the link's ifindex), from the records. Pure. */
+export const attachedAs = (links: readonly Pick<Link, 'alias'>[]): Map<number, { readonly model: 'tcfilter' | 'macvtap'; readonly queues: number }> =>
+  new Map(
+    links.flatMap((l) => {
+      if (l.alias === undefined) return [];
+      const r = decodeRecord(l.alias);
+      return E.isRight(r) ? [[r.right.ifindex, { model: r.right.model, queues: r.right.queues }] as const] : [];
+    }),
+  );
+
+export interface PlannedOptions {
+  /**
+   * Links attached already are taken as they are (their recorded model and
+   * queues), whatever `model` and `queues` say; those apply to the rest.
+   * Without it, an attachment unlike the one asked for is AlreadyAttached.
+   */
+  readonly keepAttached?: boolean;
+  readonly executor?: Executor;
+}
+
 /** Endpoints a launch gives a model: attachable ones, and links already attached. */
 export const endpointsToAttach = (endpoints: readonly Endpoint[], attached: ReadonlySet<number>): Endpoint[] =>
   endpoints.filter((e) => wantsModel(e) || (e.kind !== 'loopback' && attached.has(e.link.ifindex)));
@@ -48,11 +68,20 @@ export const usableEndpoints = (endpoints: readonly Endpoint[], attachments: rea
   endpoints.flatMap((e): Endpoint[] => (isAttachedLink(e, attachments) ? [e.skipped === undefined ? e : ({ ...e, skipped: undefined } as Endpoint)] : e.skipped === undefined ? [e] : []));
 
 /** The attachments `view` implies for `endpoints`, nothing changed. Pure. */
-export const plannedAttachmentsIn = (ns: NetnsHandle, view: NetnsView, endpoints: readonly Endpoint[], model: Model, queues: number): E.Either<NetmodelError, Attachment[]> => {
+export const plannedAttachmentsIn = (
+  ns: NetnsHandle,
+  view: NetnsView,
+  endpoints: readonly Endpoint[],
+  model: Model,
+  queues: number,
+  o: Pick<PlannedOptions, 'keepAttached'> = {},
+): E.Either<NetmodelError, Attachment[]> => {
   const chosen = endpointsToAttach(endpoints, attachedIfindexes(view.links));
+  const kept = o.keepAttached === true ? attachedAs(view.links) : new Map<number, { model: Model; queues: number }>();
   const attachments: Attachment[] = [];
   for (const e of chosen) {
-    const d = decide(ns, view, e, modelFor(model)(e), { queues });
+    const as = kept.get(e.link.ifindex);
+    const d = decide(ns, view, e, as?.model ?? modelFor(model)(e), { queues: as?.queues ?? queues });
     if (E.isLeft(d)) return d;
     if (d.right._tag === 'Existing') {
       attachments.push(d.right.attachment);
@@ -70,11 +99,11 @@ export const plannedAttachmentsIn = (ns: NetnsHandle, view: NetnsView, endpoints
  * that get a NIC (usableEndpoints).
  */
 export const plannedAttachments =
-  (ns: NetnsHandle, endpoints: readonly Endpoint[], model: Model, queues: number, o: { readonly executor?: Executor } = {}): TE.TaskEither<NetmodelError, { attachments: Attachment[]; endpoints: Endpoint[] }> =>
+  (ns: NetnsHandle, endpoints: readonly Endpoint[], model: Model, queues: number, o: PlannedOptions = {}): TE.TaskEither<NetmodelError, { attachments: Attachment[]; endpoints: Endpoint[] }> =>
   async () => {
     const view = await readNetns(ns, o.executor)();
     if (E.isLeft(view)) return view;
-    const attachments = plannedAttachmentsIn(ns, view.right, endpoints, model, queues);
+    const attachments = plannedAttachmentsIn(ns, view.right, endpoints, model, queues, o);
     if (E.isLeft(attachments)) return attachments;
     return E.right({ attachments: attachments.right, endpoints: usableEndpoints(endpoints, attachments.right) });
   };

@@ -86,4 +86,5 @@ export { DEFAULT_EXECUTOR } from './executor.js';
 export type { AddrSpec, RouteSpec } from './action.js';
 export { addrSpecOfWords, routeSpecOfWords } from './action.js';
 // A pod attached before a launch, as every launch path sees it (attached-pod.ts).
-export { attachedIfindexes, endpointsToAttach, usableEndpoints, plannedAttachmentsIn, plannedAttachments, podAsAttached, networkOf } from './attached-pod.js';
+export type { PlannedOptions } from './attached-pod.js';
+export { attachedIfindexes, attachedAs, endpointsToAttach, usableEndpoints, plannedAttachmentsIn, plannedAttachments, podAsAttached, networkOf } from './attached-pod.js';

@@ -119,15 +119,20 @@ test.serial('dry run on a pod `tapwire attach` attached with macvtap: the comman
   });
   t.is(attached.exitCode, 0, `${attached.stdout}\n${attached.stderr}`);
   const before = await netnsState(handle(pod.name))();
-  // The model the pod is attached with (another one is refused: AlreadyAttached, "detach it first").
-  const r = await tapwire(['launch', pod.name, '--model', 'macvtap', '--dry-run', '--ping', PEER], 60_000);
+  // No --model: the attachment is used as it is.
+  const r = await tapwire(['launch', pod.name, '--dry-run', '--ping', PEER], 60_000);
   t.is(r.exitCode, 0, `${r.stdout}\n${r.stderr}`);
   t.regex(r.stdout, /^qemu-system-x86_64 /m);
   t.regex(r.stdout, /10\.93\.0\.2\/24/, 'the guest gets eth0\'s address back from the macvtap\'s record');
   t.deepEqual(await netnsState(handle(pod.name))(), before);
+  // --model names the attachment wanted: the same one is used, another one refused.
   const json = await tapwire(['launch', pod.name, '--model', 'macvtap', '--dry-run', '--json'], 60_000);
   t.is(json.exitCode, 0, json.stderr);
   const out = JSON.parse(json.stdout) as { attachments: { link: string; model: string; existing?: boolean }[]; stages: unknown[] };
   t.deepEqual(out.attachments.map((a) => [a.link, a.model, a.existing]), [['eth0', 'macvtap', true]]);
   t.true(out.stages.length > 0, '--json still carries its stages');
+  const other = await tapwire(['launch', pod.name, '--model', 'tcfilter', '--dry-run'], 60_000);
+  t.is(other.exitCode, 1, other.stderr);
+  t.regex(other.stderr, /already attached by tapwire through tw\d+ \(model macvtap/);
+  t.deepEqual(await netnsState(handle(pod.name))(), before);
 });

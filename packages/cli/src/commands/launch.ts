@@ -18,6 +18,8 @@ export const LAUNCH_HELP = `tapwire launch <netns> [--model tcfilter|macvtap|non
     exists at DIR/vhostuser_<address>/vhu.sock for one of its addresses
     (default /tmp); the guest NIC then gets --queues queues from that backend.
   --tap NAME hands a tap over as is (kind "tap", model none).
+  Links attached already (tapwire attach) are used as they are unless --model
+  is given (then they must be attached with that model and --queues).
   --via libvirt boots the same guest the KubeVirt way: a private libvirtd in the
     pod netns (and a mount namespace of its own) gets the pod's taps and macvtaps
     by name (<interface type='ethernet'> managed='no'); --dry-run prints the
@@ -119,6 +121,8 @@ export const launchCommand = async (argv: readonly string[], io: Output): Promis
     ...flags.right,
     ping: values.ping ?? [],
     dryRun,
+    // Without --model, links attached already (`tapwire attach`) are used as they are.
+    keepAttached: values.model === undefined,
     ...scanOptionsOf(values),
     onStage,
     signal: stop.signal,

@@ -98,18 +98,21 @@ for (const model of ['tcfilter', 'macvtap'] as const) {
     t.true(append.includes(PEER), `and its default route: ${append}`);
   });
 
+  // keepAttached (the CLI without --model): another model and queue count asked for, the attachment used as it is.
   test.serial(`a real launch on a pod attached with ${model}: the guest pings through it, the attachment stays`, async (t) => {
     if (!gate(t)) return;
     const { pod, pristine } = await attachedPod(t, model);
     const before = await netnsState(pod)();
     const started = Date.now();
-    const r = await launchPod(pod, { ...base, model, dryRun: false, image: await guestImage() })();
+    const other = model === 'macvtap' ? 'tcfilter' : 'macvtap';
+    const r = await launchPod(pod, { ...base, model: other, queues: 2, keepAttached: true, dryRun: false, image: await guestImage() })();
     t.log(`launch took ${Date.now() - started} ms`);
     t.deepEqual(withoutAutoconf(await netnsState(pod)()), withoutAutoconf(before), 'the attachment made before the launch is left as it was');
     if (E.isLeft(r)) return t.fail(describeLaunchError(r.left));
     t.true(r.right.ok, JSON.stringify(r.right.guest));
     t.deepEqual(r.right.guest?.pings.map((p) => p._tag), ['PingOk']);
-    t.deepEqual(r.right.nics.map((n) => n.link), ['eth0']);
+    t.deepEqual(r.right.nics.map((n) => [n.link, n.queues]), [['eth0', 1]]);
+    t.deepEqual(r.right.attachments.map((a) => [a.link, a.model, a.existing]), [['eth0', model, true]]);
     t.false(r.right.stages.some((s) => s.stage === 'teardown'), 'nothing of the launch\'s own to detach');
     const detached = await detachAll(pod)();
     if (E.isLeft(detached)) return t.fail(describeNetmodelError(detached.left));
@@ -137,4 +140,13 @@ test.serial('an abort ends a wait for an attachable link at once, as an interrup
   if (E.isLeft(r)) return t.fail(describeLaunchError(r.left));
   t.true(r.right.interrupted);
   t.true(Date.now() - started < 5_000, `took ${Date.now() - started} ms`);
+});
+
+test.serial('without keepAttached, a launch asking for another model than the attachment is refused before anything changes', async (t) => {
+  if (!gate(t)) return;
+  const { pod } = await attachedPod(t, 'macvtap');
+  const before = await netnsState(pod)();
+  const r = await launchPod(pod, { ...base, model: 'tcfilter', dryRun: false, image: await guestImage() })();
+  t.true(E.isLeft(r) && describeLaunchError(r.left).includes('already attached'), E.isLeft(r) ? describeLaunchError(r.left) : 'launched');
+  t.deepEqual(await netnsState(pod)(), before);
 });

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as E from 'fp-ts/lib/Either.js';
 import type * as TE from 'fp-ts/lib/TaskEither.js';
-import { detach, type Attachment, type Model, type NetmodelProgress } from '@tapwire/netmodel';
+import { attachedAs, detach, type Attachment, type Model, type NetmodelProgress } from '@tapwire/netmodel';
 import type { NetnsHandle } from '@tapwire/sys';
 import { describeNics, preparedOf, type NicFds, type NicSpec } from '@tapwire/vm';
 import { guestImagePaths, type GuestImage, type GuestReport } from '../guest/index.js';
@@ -30,6 +30,12 @@ export interface LaunchOptions {
   readonly timeoutMs: number;
   readonly accel: AccelChoice;
   readonly dryRun: boolean;
+  /**
+   * Links attached before this launch are used as they are (their recorded
+   * model and queues); `model` and `queues` apply to the others. Without it,
+   * an attachment unlike the one asked for fails the launch (AlreadyAttached).
+   */
+  readonly keepAttached?: boolean;
   readonly memMiB?: number;
   readonly image?: GuestImage;
   readonly vhostUserDir?: string;
@@ -118,7 +124,8 @@ export const launchPod =
       if (signal.aborted) return interrupted();
 
       timer.start('attach', o.dryRun ? 'dry run: planning only' : undefined);
-      const attached = await attachStep(ns, endpoints, { ...o, signal })();
+      const { keepAttached, ...asked } = o;
+      const attached = await attachStep(ns, endpoints, { ...asked, signal, ...(keepAttached === true ? { keepAttached: attachedAs(scanned.right.snapshot.links) } : {}) })();
       if (E.isLeft(attached)) return fail(attached.left, 'attach');
       attachments = attached.right;
       if (!o.dryRun) made.push(...attachments.filter((a) => a.existing !== true));

@@ -65,14 +65,41 @@ export const scanStep =
  * the netns once to tell).
  */
 export const plannedAttachments =
-  (ns: NetnsHandle, endpoints: readonly Endpoint[], model: Model, queues: number): TE.TaskEither<QemuError, Attachment[]> =>
+  (ns: NetnsHandle, endpoints: readonly Endpoint[], model: Model, queues: number, o: { readonly keepAttached?: boolean } = {}): TE.TaskEither<QemuError, Attachment[]> =>
   async () =>
-    E.bimap(fromNetmodel, (r: { attachments: Attachment[] }) => r.attachments)(await plannedInNetns(ns, endpoints, model, queues)());
+    E.bimap(fromNetmodel, (r: { attachments: Attachment[] }) => r.attachments)(await plannedInNetns(ns, endpoints, model, queues, o)());
+
+export type AttachedAs = ReadonlyMap<number, { readonly model: Model; readonly queues: number }>;
+
+/** Endpoints by the model and queues they get: links in `kept` as recorded, the rest as asked (last). */
+const groupsFor = (endpoints: readonly Endpoint[], kept: AttachedAs, model: Model, queues: number) => {
+  const groups = new Map<string, { model: Model; queues: number; endpoints: Endpoint[] }>();
+  const asked = { model, queues, endpoints: [] as Endpoint[] };
+  for (const e of endpoints) {
+    const as = kept.get(e.link.ifindex);
+    if (as === undefined) {
+      asked.endpoints.push(e);
+      continue;
+    }
+    const key = `${as.model}/${as.queues}`;
+    const g = groups.get(key) ?? { model: as.model, queues: as.queues, endpoints: [] };
+    g.endpoints.push(e);
+    groups.set(key, g);
+  }
+  // Groups of attached links make nothing; the one that may make something goes last.
+  return [...groups.values(), asked];
+};
 
 export interface AttachStepOptions {
   readonly model: Model;
   readonly queues: number;
   readonly dryRun: boolean;
+  /**
+   * Links attached already (by link ifindex, netmodel's attachedAs of the
+   * scan) are used as recorded; `model`/`queues` apply to the rest. Absent:
+   * an attachment unlike the one asked for is AlreadyAttached.
+   */
+  readonly keepAttached?: AttachedAs;
   readonly signal?: AbortSignal;
   readonly onProgress?: (e: NetmodelProgress) => void;
 }
@@ -80,13 +107,23 @@ export interface AttachStepOptions {
 export const attachStep =
   (ns: NetnsHandle, endpoints: readonly Endpoint[], o: AttachStepOptions): TE.TaskEither<QemuError, readonly Attachment[]> =>
   async () => {
-    if (o.dryRun) return plannedAttachments(ns, endpoints, o.model, o.queues)();
-    const attached = await attachAll(ns, endpoints, o.model, {
-      queues: o.queues,
-      ...(o.signal === undefined ? {} : { signal: o.signal }),
-      ...(o.onProgress === undefined ? {} : { onProgress: o.onProgress }),
-    })();
-    return E.mapLeft(fromNetmodel)(attached);
+    if (o.dryRun) return plannedAttachments(ns, endpoints, o.model, o.queues, o.keepAttached === undefined ? {} : { keepAttached: true })();
+    const kept: AttachedAs = o.keepAttached ?? new Map();
+    const out: Attachment[] = [];
+    for (const g of groupsFor(endpoints, kept, o.model, o.queues)) {
+      if (g.endpoints.length === 0) continue;
+      const attached = await attachAll(ns, g.endpoints, g.model, {
+        queues: g.queues,
+        ...(o.signal === undefined ? {} : { signal: o.signal }),
+        ...(o.onProgress === undefined ? {} : { onProgress: o.onProgress }),
+      })();
+      if (E.isLeft(attached)) {
+        // Only the last group can have made anything, and attachAll undid it: earlier ones were all attached already.
+        return E.left(fromNetmodel(attached.left));
+      }
+      out.push(...attached.right);
+    }
+    return E.right(out);
   };
 
 /** The guest's kernel command line (its network config and ping targets), and what it cannot reproduce. */
