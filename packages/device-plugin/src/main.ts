@@ -3,6 +3,7 @@
 // register until SIGTERM/SIGINT, then clean up. Runs in the netns it was
 // started in (the host's, in a DaemonSet with hostNetwork).
 import * as E from 'fp-ts/lib/Either.js';
+import type * as TE from 'fp-ts/lib/TaskEither.js';
 import { resolveNetns, type NetnsHandle } from '@tapwire/sys';
 import { CONFIG_ENV, parseConfig, type MacvtapResource } from './config.js';
 import { describeDevicePluginError, type DevicePluginError } from './errors.js';
@@ -54,7 +55,9 @@ const resourcesFor = async (config: string, ns: NetnsHandle, log: (l: string) =>
 };
 
 /** Starts the plugin; resolves to the running plugin, or a typed error at start. */
-export const startDevicePlugin = async (opts: RunOptions = {}): Promise<E.Either<DevicePluginError, RunningPlugin>> => {
+export const startDevicePlugin = (opts: RunOptions = {}): TE.TaskEither<DevicePluginError, RunningPlugin> => () => startWith(opts);
+
+const startWith = async (opts: RunOptions): Promise<E.Either<DevicePluginError, RunningPlugin>> => {
   const log = opts.log ?? ((line: string) => process.stderr.write(`device-plugin: ${line}\n`));
   const ns = resolveNetns(opts.netns ?? `/proc/${process.pid}/ns/net`);
   if (E.isLeft(ns)) return E.left({ _tag: 'Sys', what: 'opening the plugin netns', cause: ns.left });
@@ -62,7 +65,7 @@ export const startDevicePlugin = async (opts: RunOptions = {}): Promise<E.Either
   if (E.isLeft(resources)) return resources;
   if (resources.right.length === 0) log('no resources to offer (no physical link or bond found)');
   else log(`offering ${resources.right.map((r) => `${r.resourceName} (${r.capacity} on ${r.lowerDevice}, ${r.mode})`).join(', ')}`);
-  return startPlugin({ dir: opts.dir ?? DEFAULT_DIR, resources: resources.right, netns: ns.right, log, ...(opts.pollMs === undefined ? {} : { pollMs: opts.pollMs }) });
+  return startPlugin({ dir: opts.dir ?? DEFAULT_DIR, resources: resources.right, netns: ns.right, log, ...(opts.pollMs === undefined ? {} : { pollMs: opts.pollMs }) })();
 };
 
 const untilSignal = (): Promise<void> =>
@@ -77,10 +80,12 @@ const untilSignal = (): Promise<void> =>
   });
 
 /** The CLI verb as a typed result: serves until SIGTERM/SIGINT, then cleans up. */
-export const runDevicePlugin = async (argv: readonly string[]): Promise<E.Either<DevicePluginError, void>> => {
+export const runDevicePlugin = (argv: readonly string[]): TE.TaskEither<DevicePluginError, void> => () => runUntilSignal(argv);
+
+const runUntilSignal = async (argv: readonly string[]): Promise<E.Either<DevicePluginError, void>> => {
   const args = parseArgs(argv);
   if (E.isLeft(args)) return args;
-  const started = await startDevicePlugin({ dir: args.right.dir });
+  const started = await startDevicePlugin({ dir: args.right.dir })();
   if (E.isLeft(started)) return started;
   await untilSignal();
   await started.right.stop();
@@ -89,7 +94,7 @@ export const runDevicePlugin = async (argv: readonly string[]): Promise<E.Either
 
 /** Standalone entry (bin.ts): the exit code, errors on stderr (2 for a bad command line). */
 export const run = async (argv: readonly string[]): Promise<number> => {
-  const r = await runDevicePlugin(argv);
+  const r = await runDevicePlugin(argv)();
   if (E.isRight(r)) return 0;
   process.stderr.write(`tapwire device-plugin: ${describeDevicePluginError(r.left)}\n`);
   return r.left._tag === 'BadArgs' ? 2 : 1;

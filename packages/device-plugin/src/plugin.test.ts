@@ -83,11 +83,11 @@ test('bad DP_MACVTAP_CONF is a typed error at start, before anything is served',
   if (!requireRoot(t)) return;
   const ns = await makeNetns(t, 'twdp');
   const dir = tempDir(t);
-  const r = await startDevicePlugin({ dir, netns: ns.path, config: '[{"name":"x","lowerDevice":"eth0","mode":"bridged"}]', log: (l) => t.log(l) });
+  const r = await startDevicePlugin({ dir, netns: ns.path, config: '[{"name":"x","lowerDevice":"eth0","mode":"bridged"}]', log: (l) => t.log(l) })();
   t.true(E.isLeft(r) && r.left._tag === 'BadConfig');
   if (E.isLeft(r)) t.regex(describeDevicePluginError(r.left), /DP_MACVTAP_CONF\[0\]\.mode: expected a macvtap mode/);
   // A plugin directory that does not exist: ServeFailed naming the socket.
-  const nodir = await startDevicePlugin({ dir: join(dir, 'missing'), netns: ns.path, config: '[{"name":"x","lowerDevice":"lo"}]', log: (l) => t.log(l) });
+  const nodir = await startDevicePlugin({ dir: join(dir, 'missing'), netns: ns.path, config: '[{"name":"x","lowerDevice":"lo"}]', log: (l) => t.log(l) })();
   t.true(E.isLeft(nodir) && nodir.left._tag === 'ServeFailed' && nodir.left.socket === join(dir, 'missing', 'macvtap.network.kubevirt.io_x.sock'));
 });
 
@@ -97,7 +97,7 @@ test('[] offers physical links and bonds only: none in a netns with a veth', asy
   await addVeth(ns.name);
   const dir = tempDir(t);
   const lines: string[] = [];
-  const r = await startDevicePlugin({ dir, netns: ns.path, config: '[]', log: (l) => lines.push(l) });
+  const r = await startDevicePlugin({ dir, netns: ns.path, config: '[]', log: (l) => lines.push(l) })();
   if (E.isLeft(r)) return t.fail(describeDevicePluginError(r.left));
   t.teardown(() => r.right.stop());
   t.deepEqual(r.right.states, []);
@@ -117,7 +117,7 @@ test('two resources: each registered on its own socket; concurrent Allocates; a 
     config: JSON.stringify([{ name: 'a', lowerDevice: 'lowr', capacity: 3 }, { name: 'b', lowerDevice: 'lowr', mode: 'private', capacity: 3 }, { name: 'c', lowerDevice: 'absent0' }]),
     pollMs: 100,
     log: (l) => t.log(l),
-  });
+  })();
   if (E.isLeft(started)) return t.fail(describeDevicePluginError(started.left));
   t.teardown(() => started.right.stop());
   const [a, b, c] = ['a', 'b', 'c'].map((n) => `macvtap.network.kubevirt.io/${n}`) as [string, string, string];

@@ -4,6 +4,7 @@
 // again); stop() closes everything and deletes the macvtaps still ours.
 import { join } from 'node:path';
 import * as E from 'fp-ts/lib/Either.js';
+import type * as TE from 'fp-ts/lib/TaskEither.js';
 import type { NetnsHandle } from '@tapwire/sys';
 import { KUBELET_SOCKET } from './api.js';
 import { RESOURCE_NAMESPACE, type MacvtapResource } from './config.js';
@@ -35,7 +36,9 @@ export interface RunningPlugin {
 
 export const endpointOf = (r: MacvtapResource): string => `${RESOURCE_NAMESPACE}_${r.name}.sock`;
 
-export const startPlugin = async (opts: PluginOptions): Promise<E.Either<DevicePluginError, RunningPlugin>> => {
+export const startPlugin = (opts: PluginOptions): TE.TaskEither<DevicePluginError, RunningPlugin> => () => start(opts);
+
+const start = async (opts: PluginOptions): Promise<E.Either<DevicePluginError, RunningPlugin>> => {
   const log = opts.log ?? ((line: string) => process.stderr.write(`device-plugin: ${line}\n`));
   const kubeletSocket = join(opts.dir, KUBELET_SOCKET);
   const first = await readLinks(opts.netns)();

@@ -27,7 +27,7 @@ export interface DeviceOptions {
 export const openDevices = async (o: DeviceOptions): Promise<E.Either<PodError, Devices>> => {
   // The plugin serves its sockets here; nobody dials them (no kubelet.sock), so it never registers.
   const dir = mkdtempSync(join(tmpdir(), 'tapwire-pod-dp-'));
-  const started = await startDevicePlugin({ dir, config: o.config, pollMs: 3_600_000, log: o.log, ...(o.nodeNetns === undefined ? {} : { netns: o.nodeNetns }) });
+  const started = await startDevicePlugin({ dir, config: o.config, pollMs: 3_600_000, log: o.log, ...(o.nodeNetns === undefined ? {} : { netns: o.nodeNetns }) })();
   if (E.isLeft(started)) {
     rmSync(dir, { recursive: true, force: true });
     return E.left({ _tag: 'DevicePlugin', what: 'starting the device plugin', cause: started.left });

@@ -6,6 +6,7 @@
 // running down again retries with the same inputs.
 import { rmSync } from 'node:fs';
 import * as E from 'fp-ts/lib/Either.js';
+import type * as TE from 'fp-ts/lib/TaskEither.js';
 import { delList, type CallBase } from './conflist.js';
 import type { PodError } from './errors.js';
 import { releaseLeftoverDevices } from './leftovers.js';
@@ -35,7 +36,9 @@ export const delNetworks = async (s: PodState, upTo: number, downTo = 0): Promis
   return failures;
 };
 
-export const podDown = async (stateRoot: string, name: string): Promise<E.Either<PodError, void>> => {
+export const podDown = (stateRoot: string, name: string): TE.TaskEither<PodError, void> => () => down(stateRoot, name);
+
+const down = async (stateRoot: string, name: string): Promise<E.Either<PodError, void>> => {
   const s = readState(stateRoot, name);
   if (E.isLeft(s)) return s;
   const failures = await delNetworks(s.right, s.right.networks.length - 1);

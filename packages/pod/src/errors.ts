@@ -34,7 +34,9 @@ export type PodError =
   /** ADD of a network failed; what undoing the earlier ones said, if anything failed there too. */
   | { readonly _tag: 'UpFailed'; readonly cause: PodError; readonly undo: readonly PodError[] }
   /** DEL went on past failures (as Multus and kubelet do); all of them. */
-  | { readonly _tag: 'DownIncomplete'; readonly failures: readonly PodError[] };
+  | { readonly _tag: 'DownIncomplete'; readonly failures: readonly PodError[] }
+  /** The caller's AbortSignal fired: what was stopped, and the signal's reason. */
+  | { readonly _tag: 'Aborted'; readonly what: string; readonly reason: string };
 
 export const describePodError = (e: PodError): string => {
   switch (e._tag) {
@@ -74,6 +76,8 @@ export const describePodError = (e: PodError): string => {
       return `${e.what} (${e.path}): ${e.detail}`;
     case 'UpFailed':
       return `${describePodError(e.cause)}${e.undo.length === 0 ? '; the networks made before were removed' : `; undoing the earlier networks also failed: ${e.undo.map(describePodError).join('; ')}`}`;
+    case 'Aborted':
+      return `${e.what} was aborted: ${e.reason}`;
     case 'DownIncomplete':
       return e.failures.map(describePodError).join('; ');
   }

@@ -55,7 +55,7 @@ test('macvtap-cni dataplane NAD: resourceName through the device plugin as devic
   const [a, b, c] = [rig.podName(), rig.podName(), rig.podName()];
 
   const started = Date.now();
-  const upA = await podUp(options(rig, a, '[{"name":"dataplane","mac":"02:23:45:67:89:01"}]', dp));
+  const upA = await podUp(options(rig, a, '[{"name":"dataplane","mac":"02:23:45:67:89:01"}]', dp))();
   t.log(`pod up with a device plugin allocation took ${Date.now() - started} ms`);
   if (E.isLeft(upA)) return t.fail(describePodError(upA.left));
   const net1 = (await linksIn(a)).find((l) => l.ifname === 'net1');
@@ -68,7 +68,7 @@ test('macvtap-cni dataplane NAD: resourceName through the device plugin as devic
 
   // kubelet's accounting, under the node's lock: of two pods started at once, one gets the
   // last device and the other finds none left (and is undone).
-  const [upB, upC] = await Promise.all([podUp(options(rig, b, 'dataplane', dp)), podUp(options(rig, c, 'dataplane', dp))]);
+  const [upB, upC] = await Promise.all([podUp(options(rig, b, 'dataplane', dp))(), podUp(options(rig, c, 'dataplane', dp))()]);
   const [won, lost] = E.isRight(upB) ? [b, upC] : [c, upB];
   t.like(readState(rig.stateRoot, won), { right: { networks: [{ deviceId: 'dataplaneMvp1' }] } });
   t.true(E.isLeft(lost) && /no device of macvtap\.network\.kubevirt\.io\/dataplane: no Healthy device left of 2/.test(describePodError(lost.left)), E.isLeft(lost) ? describePodError(lost.left) : 'both up');
@@ -78,7 +78,7 @@ test('macvtap-cni dataplane NAD: resourceName through the device plugin as devic
   // A device Allocate made that no CNI took (as if up had died in between) goes with its pod.
   await sh(['ip', '-n', rig.node.name, 'link', 'add', 'link', 'lowr', 'name', 'dataplaneMvp1', 'type', 'macvtap', 'mode', 'bridge']);
   for (const p of [a, won]) {
-    const down = await podDown(rig.stateRoot, p);
+    const down = await podDown(rig.stateRoot, p)();
     if (E.isLeft(down)) return t.fail(describePodError(down.left));
     t.false(await netnsExists(p));
   }
@@ -101,7 +101,7 @@ test('tap NAD with multiQueue/owner/group/selinuxcontext: the pod gets ext0 with
   const nad = (n: string, c: object) => `apiVersion: k8s.cni.cncf.io/v1\nkind: NetworkAttachmentDefinition\nmetadata:\n  name: ${n}\n  namespace: mmirecki\nspec:\n  config: '${JSON.stringify(c)}'\n`;
   rig.writeNads('tap.yaml', `${nad('tap', config)}---\n${nad('tap-root', rootOnly)}`);
   const name = rig.podName();
-  const up = await podUp(options(rig, name, '[{"name":"tap","namespace":"mmirecki","interface":"ext0","mac":"50:00:00:00:00:10"}, {"name":"tap-root","namespace":"mmirecki"}]'));
+  const up = await podUp(options(rig, name, '[{"name":"tap","namespace":"mmirecki","interface":"ext0","mac":"50:00:00:00:00:10"}, {"name":"tap-root","namespace":"mmirecki"}]'))();
   if (E.isLeft(up)) return t.fail(describePodError(up.left));
   const ext0 = (await linksIn(name)).find((l) => l.ifname === 'ext0');
   t.like(ext0, { address: '50:00:00:00:00:10', linkinfo: { info_kind: 'tun', info_data: { type: 'tap', multi_queue: true } } });
@@ -127,7 +127,7 @@ test('tap NAD with multiQueue/owner/group/selinuxcontext: the pod gets ext0 with
   t.not(control.exitCode, 0, 'a tap owned by root is not nobody\'s to attach');
   t.regex(control.stderr, /Operation not permitted|Permission denied/);
 
-  const down = await podDown(rig.stateRoot, name);
+  const down = await podDown(rig.stateRoot, name)();
   if (E.isLeft(down)) return t.fail(describePodError(down.left));
   t.false(await netnsExists(name));
   t.deepEqual(rig.leases(), []);

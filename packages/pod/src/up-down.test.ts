@@ -55,7 +55,7 @@ test('bridge + host-local default, two secondary networks (spec.config and the c
   const defaultConf = threeNetworks(rig, 231);
   const name = rig.podName();
   const started = Date.now();
-  const up = await podUp(options(rig, name, 'br-a, ptp-b@ext2', defaultConf));
+  const up = await podUp(options(rig, name, 'br-a, ptp-b@ext2', defaultConf))();
   t.log(`pod up (3 networks) took ${Date.now() - started} ms`);
   if (E.isLeft(up)) return t.fail(describePodError(up.left));
 
@@ -79,7 +79,7 @@ test('bridge + host-local default, two secondary networks (spec.config and the c
   t.regex(state.right.networks[1]?.cniArgs ?? '', new RegExp(`^IgnoreUnknown=true;K8S_POD_NAMESPACE=default;K8S_POD_NAME=${name};K8S_POD_INFRA_CONTAINER_ID=[0-9a-f]{64};K8S_POD_UID=`));
   t.true(state.right.networks.every((n) => n.result !== undefined));
 
-  const down = await podDown(rig.stateRoot, name);
+  const down = await podDown(rig.stateRoot, name)();
   if (E.isLeft(down)) return t.fail(describePodError(down.left));
   t.false(await netnsExists(name));
   t.false(existsSync(join(rig.stateRoot, name)));
@@ -92,7 +92,7 @@ test('a failure in network k undoes networks k-1..1 and the default: no netns, s
   const rig = await podRig(t);
   const defaultConf = threeNetworks(rig, 232);
   const name = rig.podName();
-  const up = await podUp(options(rig, name, 'br-a, ptp-b, broken', defaultConf));
+  const up = await podUp(options(rig, name, 'br-a, ptp-b, broken', defaultConf))();
   if (E.isRight(up)) return t.fail('up should have failed');
   t.is(up.left._tag, 'UpFailed');
   t.regex(describePodError(up.left), /network default\/broken: macvlan ADD failed .*Link not found; the networks made before were removed$/);
@@ -108,7 +108,7 @@ test('bad input changes nothing: a missing NAD, a bad annotation, a bad manifest
   threeNetworks(rig, 233);
   const name = rig.podName();
   const err = async (networks: string): Promise<string> => {
-    const r = await podUp(options(rig, name, networks));
+    const r = await podUp(options(rig, name, networks))();
     return E.isLeft(r) ? describePodError(r.left) : 'up';
   };
   t.is(await err('nope'), 'no NetworkAttachmentDefinition default/nope (known: default/br-a, default/broken, default/ptp-b)');
@@ -124,12 +124,30 @@ test('default-route moves the pod\'s default route to the selected network (Mult
   const rig = await podRig(t);
   const defaultConf = threeNetworks(rig, 234);
   const name = rig.podName();
-  const up = await podUp(options(rig, name, '[{"name":"br-a","default-route":["10.234.1.1"]}]', defaultConf));
+  const up = await podUp(options(rig, name, '[{"name":"br-a","default-route":["10.234.1.1"]}]', defaultConf))();
   if (E.isLeft(up)) return t.fail(describePodError(up.left));
   const routes = JSON.parse(await sh(['ip', '-n', name, '-j', 'route', 'show', 'default'])) as { gateway?: string; dev: string }[];
   t.deepEqual(routes.map((r) => [r.gateway, r.dev]), [['10.234.1.1', 'net1']]);
   t.like(up.right.status, [{ name: 'cluster', default: true }, { name: 'default/br-a', interface: 'net1' }]);
-  const down = await podDown(rig.stateRoot, name);
+  const down = await podDown(rig.stateRoot, name)();
   if (E.isLeft(down)) return t.fail(describePodError(down.left));
   t.deepEqual(rig.leases(), []);
+});
+
+test('an abort between two ADDs undoes the networks made so far: UpFailed caused by Aborted, nothing left', async (t) => {
+  if (!gate(t)) return;
+  const rig = await podRig(t);
+  const defaultConf = threeNetworks(rig, 235);
+  const name = rig.podName();
+  const stop = new AbortController();
+  // The first ADD runs; the signal fires as it starts, so the second never does.
+  const up = await podUp({ ...options(rig, name, 'br-a, ptp-b', defaultConf), signal: stop.signal, log: (line) => line.startsWith('ADD') && stop.abort('test over') })();
+  if (E.isRight(up)) return t.fail('up should have been aborted');
+  if (up.left._tag !== 'UpFailed') return t.fail(describePodError(up.left));
+  t.is(up.left.cause._tag, 'Aborted');
+  t.regex(describePodError(up.left), /was aborted: test over/);
+  t.false(await netnsExists(name));
+  t.false(existsSync(join(rig.stateRoot, name)));
+  t.deepEqual(rig.leases(), []);
+  t.deepEqual(await veths(rig.node.name), []);
 });

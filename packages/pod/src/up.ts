@@ -6,6 +6,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import * as E from 'fp-ts/lib/Either.js';
+import type * as TE from 'fp-ts/lib/TaskEither.js';
 import { resolveNetns, type NetnsHandle } from '@tapwire/sys';
 import { isNamespace } from './annotation.js';
 import { addList } from './conflist.js';
@@ -28,6 +29,8 @@ export interface UpOptions extends LoadOptions {
   /** DP_MACVTAP_CONF for NADs with a resourceName. */
   readonly devicePluginConfig?: string;
   readonly log?: (line: string) => void;
+  /** Stops before the next step (netns, devices, each network's ADD); what was made is undone as on a failure. */
+  readonly signal?: AbortSignal;
 }
 
 export interface PodUp {
@@ -47,7 +50,17 @@ const readDeviceInfo = (file: string | undefined): unknown => {
   }
 };
 
-export const podUp = async (o: UpOptions): Promise<E.Either<PodError, PodUp>> => {
+const abortReason = (signal: AbortSignal): string => {
+  const r: unknown = signal.reason;
+  return r instanceof Error ? r.message : typeof r === 'string' ? r : 'aborted';
+};
+
+const abortedIn = (o: UpOptions, what: string): PodError | undefined =>
+  o.signal?.aborted === true ? { _tag: 'Aborted', what: `pod up ${o.name} (${what})`, reason: abortReason(o.signal) } : undefined;
+
+export const podUp = (o: UpOptions): TE.TaskEither<PodError, PodUp> => () => up(o);
+
+const up = async (o: UpOptions): Promise<E.Either<PodError, PodUp>> => {
   const name = podName(o.name);
   if (E.isLeft(name)) return name;
   const plan = loadPlan(o);
@@ -59,6 +72,8 @@ export const podUp = async (o: UpOptions): Promise<E.Either<PodError, PodUp>> =>
     node = n.right;
   }
   if (E.isRight(resolveNetns(o.name))) return E.left({ _tag: 'PodExists', name: o.name, where: `netns ${o.name}` });
+  const early = abortedIn(o, 'before anything was made');
+  if (early !== undefined) return E.left(early);
   const dir = makePodDir(o.stateRoot, o.name);
   if (E.isLeft(dir)) return dir;
   const abandon = async <A>(e: E.Either<PodError, A>): Promise<E.Either<PodError, A>> => {
@@ -94,6 +109,8 @@ export const podUp = async (o: UpOptions): Promise<E.Either<PodError, PodUp>> =>
   };
   const status: NetworkStatus[] = [];
   for (const [i, n] of networks.entries()) {
+    const aborted = abortedIn(o, `before the ADD of ${n.network}`);
+    if (aborted !== undefined) return undo(aborted, i - 1);
     networks[i] = { ...n, attempted: true };
     const marked = writeState(o.stateRoot, state);
     if (E.isLeft(marked)) return undo(marked.left, i);

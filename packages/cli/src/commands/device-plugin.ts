@@ -10,4 +10,4 @@ const toCliError = (e: DevicePluginError): CliError =>
   e._tag === 'BadArgs' ? usage(describeDevicePluginError(e)) : { _tag: 'Failed', message: describeDevicePluginError(e) };
 
 export const devicePluginCommand = async (argv: readonly string[]): Promise<E.Either<CliError, void>> =>
-  E.mapLeft(toCliError)(await runDevicePlugin(argv));
+  E.mapLeft(toCliError)(await runDevicePlugin(argv)());

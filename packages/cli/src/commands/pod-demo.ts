@@ -192,7 +192,7 @@ const demo = async (x: Run): Promise<E.Either<CliError, void>> => {
           stateRoot: r.stateDir,
           nodeNetns: `/var/run/netns/${r.nodeNetns}`,
           devicePluginConfig: r.devicePluginConf,
-        }),
+        })(),
       ),
     (u) => `netns ${u.state.pod.netnsName}: ${u.status.map((s) => `${s.interface ?? '?'} ${s.name}`).join(', ')}`,
   );
@@ -232,7 +232,7 @@ const demo = async (x: Run): Promise<E.Either<CliError, void>> => {
 const teardown = async (x: Run, r: PodDemoRig): Promise<E.Either<string, void>> => {
   let down: E.Either<string, void> = E.right(undefined);
   if (existsSync(join(r.stateDir, r.pod))) {
-    down = await x.stages.step('pod-down', async () => E.mapLeft(describePodError)(await podDown(r.stateDir, r.pod)), () => `DEL in reverse, netns ${r.pod} removed`);
+    down = await x.stages.step('pod-down', async () => E.mapLeft(describePodError)(await podDown(r.stateDir, r.pod)()), () => `DEL in reverse, netns ${r.pod} removed`);
   } else x.stages.skip('pod-down', 'no pod was made');
   const gone = await x.stages.step(
     'cleanup',

@@ -73,7 +73,7 @@ const up = async (argv: readonly string[], io: Output): Promise<E.Either<CliErro
     ...(v['node-netns'] === undefined ? {} : { nodeNetns: v['node-netns'] }),
     ...(v['device-plugin-conf'] === undefined ? {} : { devicePluginConfig: v['device-plugin-conf'] }),
     log: (line) => io.err(`pod: ${line}`),
-  });
+  })();
   if (E.isLeft(r)) return E.left(failed(r.left));
   if (v.json) io.out(JSON.stringify({ name: name.right, netns: r.right.state.pod.netns, 'network-status': r.right.status }, null, 2));
   else io.out(`pod ${name.right} is up in netns ${r.right.state.pod.netnsName} (${r.right.state.pod.netns})\n${statusTable(r.right.status)}\nboot a VM on it: tapwire launch ${r.right.state.pod.netnsName}; undo: tapwire pod down ${name.right}`);
@@ -99,7 +99,7 @@ const down = async (argv: readonly string[], io: Output): Promise<E.Either<CliEr
   if (E.isLeft(p)) return p;
   const name = oneName(p.right.positionals);
   if (E.isLeft(name)) return name;
-  const r = await podDown(p.right.values['state-dir'], name.right);
+  const r = await podDown(p.right.values['state-dir'], name.right)();
   if (E.isLeft(r)) return E.left(failed(r.left));
   io.out(`pod ${name.right} is down`);
   return E.right(undefined);

@@ -55,7 +55,7 @@ export const rig = async (t: ExecutionContext, capacity = 4): Promise<Rig> => {
     config: JSON.stringify([{ name: 'dp', lowerDevice: 'lowr', capacity }]),
     pollMs: 100,
     log: (l) => t.log(l),
-  });
+  })();
   if (E.isLeft(started)) throw new Error(describeDevicePluginError(started.left));
   // Registered last, so it runs first: the plugin stops before the netns goes.
   t.teardown(() => started.right.stop());
