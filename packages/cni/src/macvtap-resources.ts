@@ -4,8 +4,9 @@
 // physical link (PCI bus-info, per @tapwire/endpoints) or bond of the host,
 // named after the link.
 import * as E from 'fp-ts/lib/Either.js';
+import type * as TE from 'fp-ts/lib/TaskEither.js';
 import * as t from 'io-ts';
-import { classify, describeEndpointsError, reportDecodeErrors, scan, type Link } from '@tapwire/endpoints';
+import { classify, describeEndpointsError, reportDecodeErrors, scan, type EndpointsError, type Link } from '@tapwire/endpoints';
 import type { NetnsHandle } from '@tapwire/sys';
 import { NonNegativeInt } from './spec/codecs.js';
 import { MACVTAP_MODES } from './plugins/macvtap.js';
@@ -51,10 +52,20 @@ export const defaultResources = (links: readonly { link: Link; physical: boolean
     .filter(({ link, physical }) => physical || link.kind === 'bond')
     .map(({ link }) => ({ resourceName: `${RESOURCE_PREFIX}${link.name}`, name: link.name, lowerDevice: link.name, mode: 'bridge' as const, capacity: 100 }));
 
-/** Scans the host netns (ethtool bus-info needs the FFI layer: CLI only, never the plugins). */
-export const discoverResources = async (host: NetnsHandle): Promise<E.Either<string, readonly MacvtapResource[]>> => {
-  const snap = await scan(host)();
+/** What finding the resources can fail with: a bad DP_MACVTAP_CONF, or the host scan (endpoints' union, wrapped whole). */
+export type ResourceError = ResourceConfError | { readonly _tag: 'Endpoints'; readonly error: EndpointsError };
+
+export const describeResourceError = (e: ResourceError): string => {
+  if (e._tag === 'BadResourceConf') return e.problems.join('; ');
   // Every decode problem, not describeEndpointsError's first three: the operator fixes the host from this line.
-  if (E.isLeft(snap)) return E.left(snap.left._tag === 'DecodeError' ? `cannot decode ${snap.left.input}: ${snap.left.problems.join('; ')}` : describeEndpointsError(snap.left));
-  return E.right(defaultResources(classify(snap.right).map((e) => ({ link: e.link, physical: e.kind === 'physical' }))));
+  return e.error._tag === 'DecodeError' ? `cannot decode ${e.error.input}: ${e.error.problems.join('; ')}` : describeEndpointsError(e.error);
 };
+
+/** Scans the host netns (ethtool bus-info needs the FFI layer: CLI only, never the plugins). */
+export const discoverResources =
+  (host: NetnsHandle): TE.TaskEither<ResourceError, readonly MacvtapResource[]> =>
+  async () => {
+    const snap = await scan(host)();
+    if (E.isLeft(snap)) return E.left({ _tag: 'Endpoints', error: snap.left });
+    return E.right(defaultResources(classify(snap.right).map((e) => ({ link: e.link, physical: e.kind === 'physical' }))));
+  };

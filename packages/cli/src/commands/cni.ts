@@ -1,6 +1,6 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import * as E from 'fp-ts/lib/Either.js';
-import { DEFAULT_SOCKET, describeForwarderError, discoverResources, installForwarders, installPlugins, measureCniAdd, parseMacvtapResources, serveUntilSignal } from '@tapwire/cni';
+import { DEFAULT_SOCKET, describeForwarderError, describeResourceError, discoverResources, installForwarders, installPlugins, measureCniAdd, parseMacvtapResources, serveUntilSignal } from '@tapwire/cni';
 import { resolveNetns } from '@tapwire/sys';
 import { usage, type CliError } from '../cli-error.js';
 import type { Output } from '../output.js';
@@ -74,8 +74,8 @@ const macvtapResources = async (argv: readonly string[], io: Output): Promise<E.
   if (resources.length === 0) {
     const host = resolveNetns(`/proc/${process.pid}/ns/net`);
     if (E.isLeft(host)) return host;
-    const found = await discoverResources(host.right);
-    if (E.isLeft(found)) return E.left({ _tag: 'Failed', message: `cni macvtap-resources: ${found.left}` });
+    const found = await discoverResources(host.right)();
+    if (E.isLeft(found)) return E.left({ _tag: 'Failed', message: `cni macvtap-resources: ${describeResourceError(found.left)}` });
     resources = found.right;
   }
   if (p.right.values['json'] === true) io.out(JSON.stringify(resources, null, 2));

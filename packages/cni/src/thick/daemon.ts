@@ -9,6 +9,7 @@ import { mkdirSync, rmSync } from 'node:fs';
 import { connect, createServer, type Server, type Socket } from 'node:net';
 import { dirname } from 'node:path';
 import * as E from 'fp-ts/lib/Either.js';
+import type * as TE from 'fp-ts/lib/TaskEither.js';
 import { isSocketPath, socketIdentity } from '@tapwire/sys';
 import { macvtapPlugin } from '../plugins/macvtap.js';
 import { tapPlugin } from '../plugins/tap.js';
@@ -105,7 +106,9 @@ const serveConnection = (conn: Socket, queue: ReturnType<typeof keyedQueue>, log
 };
 
 /** Listens on `socket` (its directory made if missing; a stale socket file replaced). */
-export const startDaemon = async (socket: string, log: (line: string) => void = () => undefined): Promise<E.Either<DaemonError, Daemon>> => {
+export const startDaemon = (socket: string, log: (line: string) => void = () => undefined): TE.TaskEither<DaemonError, Daemon> => () => listen(socket, log);
+
+const listen = async (socket: string, log: (line: string) => void): Promise<E.Either<DaemonError, Daemon>> => {
   if (isSocketPath(socket)) {
     if (await answers(socket)) return E.left({ _tag: 'SocketInUse', socket });
     rmSync(socket, { force: true });
@@ -147,7 +150,7 @@ export const startDaemon = async (socket: string, log: (line: string) => void = 
  * under way finish and removes its socket. Resolves to an exit code.
  */
 export const serveUntilSignal = async (socket: string, say: (line: string) => void): Promise<number> => {
-  const d = await startDaemon(socket, say);
+  const d = await startDaemon(socket, say)();
   if (E.isLeft(d)) {
     say(`tapwire cni daemon: ${describeDaemonError(d.left)}`);
     return 1;

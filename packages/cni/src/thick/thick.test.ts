@@ -62,11 +62,11 @@ test('a stale socket file (nobody listening) is code 11 too; a daemon replaces i
 
 test('a second daemon refuses a socket a daemon answers on; the socket is mode 0600 and gone after stop', async (t) => {
   const socket = join(scratch(t), 'cni.sock');
-  const first = await startDaemon(socket);
+  const first = await startDaemon(socket)();
   if (E.isLeft(first)) return t.fail(JSON.stringify(first.left));
   t.teardown(first.right.close);
   t.is(statSync(socket).mode & 0o777, 0o600);
-  t.deepEqual(await startDaemon(socket), E.left({ _tag: 'SocketInUse', socket }));
+  t.deepEqual(await startDaemon(socket)(), E.left({ _tag: 'SocketInUse', socket }));
   await first.right.close();
   t.throws(() => statSync(socket));
 });
