@@ -1,10 +1,11 @@
 // @tapwire/qemu's one error union. Failures of a lower layer (netmodel, sys,
 // endpoints, vm) and of this package's own parts (argument renderer, guest
-// command line, QMP) are wrapped whole as { _tag: <layer>, error }, so each is
+// command line, QMP, hotplug) are wrapped whole as { _tag: <layer>, error }, so each is
 // described by its own describe; only what the VM itself does gets a tag here.
 import { describeArgsError, type ArgsError } from './args/index.js';
 import { describeGuestCmdlineError, describeGuestRoutingError, type GuestCmdlineError, type GuestRoutingFailed } from './guest/index.js';
 import { describeQmpError, type QmpError } from './launch/qmp.js';
+import { describeHotAttachError, type HotAttachError } from './hotplug/hot-attach.js';
 import { describeEndpointsError, type EndpointsError } from '@tapwire/endpoints';
 import { describeNetmodelError, type NetmodelError } from '@tapwire/netmodel';
 import { describeSysError, type SysError } from '@tapwire/sys';
@@ -18,6 +19,11 @@ export type QemuError =
   | { readonly _tag: 'Args'; readonly error: ArgsError }
   | { readonly _tag: 'GuestCmdline'; readonly error: GuestCmdlineError }
   | { readonly _tag: 'Qmp'; readonly error: QmpError }
+  /**
+   * Hotplug/unplug on a running VM: the hotplug module's union (HotAttachError,
+   * which itself wraps the QMP-step HotplugError whole), described by describeHotAttachError.
+   */
+  | { readonly _tag: 'Hotplug'; readonly error: HotAttachError }
   /** The guest came up but its routing is not the pod's: which routes, and why. */
   | GuestRoutingFailed
   | { readonly _tag: 'NothingToAttach'; readonly netns: string; readonly seen: readonly string[] }
@@ -44,6 +50,8 @@ export const describeQemuError = (e: QemuError): string => {
       return describeGuestCmdlineError(e.error);
     case 'Qmp':
       return describeQmpError(e.error);
+    case 'Hotplug':
+      return describeHotAttachError(e.error);
     case 'GuestRoutingFailed':
       return describeGuestRoutingError(e);
     case 'NothingToAttach':
@@ -66,4 +74,5 @@ export const fromVm = (error: VmError): QemuError => ({ _tag: 'Vm', error });
 export const fromArgs = (error: ArgsError): QemuError => ({ _tag: 'Args', error });
 export const fromGuestCmdline = (error: GuestCmdlineError): QemuError => ({ _tag: 'GuestCmdline', error });
 export const fromQmp = (error: QmpError): QemuError => ({ _tag: 'Qmp', error });
+export const fromHotplug = (error: HotAttachError): QemuError => ({ _tag: 'Hotplug', error });
 export const fromEndpoints = (error: EndpointsError): QemuError => ({ _tag: 'Endpoints', error });
