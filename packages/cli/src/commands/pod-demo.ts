@@ -192,11 +192,12 @@ const demo = async (x: Run): Promise<E.Either<CliError, void>> => {
           stateRoot: r.stateDir,
           nodeNetns: `/var/run/netns/${r.nodeNetns}`,
           devicePluginConfig: r.devicePluginConf,
+          signal: x.signal,
         })(),
       ),
     (u) => `netns ${u.state.pod.netnsName}: ${u.status.map((s) => `${s.interface ?? '?'} ${s.name}`).join(', ')}`,
   );
-  if (E.isLeft(up)) return failed(`pod up: ${up.left}`);
+  if (E.isLeft(up)) return x.signal.aborted ? INTERRUPTED : failed(`pod up: ${up.left}`);
   const podNs = resolveNetns(r.pod);
   const nodeNs = resolveNetns(r.nodeNetns);
   if (E.isLeft(podNs) || E.isLeft(nodeNs)) return failed('the pod or node netns vanished after pod up');

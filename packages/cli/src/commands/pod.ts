@@ -61,6 +61,11 @@ const up = async (argv: readonly string[], io: Output): Promise<E.Either<CliErro
   if (E.isLeft(name)) return name;
   if (v['nad-dir'] === undefined) return E.left(usageOf(VERB, 'up needs --nad-dir DIR'));
   const cniPath = (v['cni-path'] ?? process.env['CNI_PATH'] ?? '/opt/cni/bin:/usr/lib/cni').split(':').filter((d) => d !== '');
+  // A Ctrl-C (or SIGTERM) during pod up stops it before its next step and undoes what it made.
+  const stop = new AbortController();
+  const onSignal = (sig: NodeJS.Signals) => stop.abort(`interrupted (${sig})`);
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
   const r = await podUp({
     name: name.right,
     namespace: v.namespace,
@@ -73,7 +78,11 @@ const up = async (argv: readonly string[], io: Output): Promise<E.Either<CliErro
     ...(v['node-netns'] === undefined ? {} : { nodeNetns: v['node-netns'] }),
     ...(v['device-plugin-conf'] === undefined ? {} : { devicePluginConfig: v['device-plugin-conf'] }),
     log: (line) => io.err(`pod: ${line}`),
-  })();
+    signal: stop.signal,
+  })().finally(() => {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  });
   if (E.isLeft(r)) return E.left(failed(r.left));
   if (v.json) io.out(JSON.stringify({ name: name.right, netns: r.right.state.pod.netns, 'network-status': r.right.status }, null, 2));
   else io.out(`pod ${name.right} is up in netns ${r.right.state.pod.netnsName} (${r.right.state.pod.netns})\n${statusTable(r.right.status)}\nboot a VM on it: tapwire launch ${r.right.state.pod.netnsName}; undo: tapwire pod down ${name.right}`);
