@@ -43,7 +43,7 @@ const ready = (t: ExecutionContext): { vm: TestVm; pod: TestPod } | undefined =>
 
 const fdCount = (pid: number | 'self'): number => readdirSync(`/proc/${pid}/fd`).length;
 const portsInUse = async (v: TestVm): Promise<string[]> => {
-  const pci = await readPci(v.handle.qmp, 10_000);
+  const pci = await readPci(v.handle.qmp, 10_000)();
   return E.isRight(pci) ? pci.right.ports.flatMap((p) => p.devices.map((d) => `${p.id}:${d}`)) : ['query-pci failed'];
 };
 

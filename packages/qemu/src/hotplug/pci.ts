@@ -2,6 +2,7 @@
 // a plugged device landed. Asked of QEMU each time rather than remembered, so
 // a runtime that restarts (or a second process) sees the truth.
 import * as E from 'fp-ts/lib/Either.js';
+import type * as TE from 'fp-ts/lib/TaskEither.js';
 import * as t from 'io-ts';
 import type { Qmp, QmpError } from '../launch/qmp.js';
 
@@ -46,7 +47,10 @@ export interface PciView {
 const flatten = (devices: readonly PciDevice[]): PciDevice[] =>
   devices.flatMap((d) => [d, ...flatten(d.pci_bridge?.devices ?? [])]);
 
-export const readPci = async (qmp: Qmp, timeoutMs: number): Promise<E.Either<QmpError, PciView>> => {
+/** QMP query-pci, read as the hotplug root ports and where each device sits. */
+export const readPci = (qmp: Qmp, timeoutMs: number): TE.TaskEither<QmpError, PciView> => () => queryPci(qmp, timeoutMs);
+
+const queryPci = async (qmp: Qmp, timeoutMs: number): Promise<E.Either<QmpError, PciView>> => {
   const r = await qmp.execute('query-pci', undefined, { timeoutMs });
   if (E.isLeft(r)) return r;
   const d = QueryPciC.decode(r.right);

@@ -131,7 +131,7 @@ export const plugNicWith =
       const bad = checkNic(nic);
       if (bad !== undefined) return E.left(bad);
       const timeoutMs = o.commandTimeoutMs ?? DEFAULT_COMMAND_MS;
-      const pci = await readPci(qmp, timeoutMs);
+      const pci = await readPci(qmp, timeoutMs)();
       if (E.isLeft(pci)) return E.left({ _tag: 'QueryPci', error: pci.left });
       const port = freePort(pci.right);
       if (port === undefined) return E.left({ _tag: 'NoFreePort', nic: nic.id, ports: pci.right.ports.length });
@@ -192,7 +192,7 @@ export const plugNicWith =
       // (device_del, which needs the guest) is never run by a rollback.
       const device = await step('device_add', () => qmp.execute('device_add', deviceArgs(nic, port, o.accel), { timeoutMs }), { command: 'device_del', args: { id: deviceIdOf(nic.id) } });
       if (device !== undefined) return E.left(device);
-      const after = await readPci(qmp, timeoutMs);
+      const after = await readPci(qmp, timeoutMs)();
       const addr: PciAddress | undefined = E.isRight(after) ? after.right.addressOf(deviceIdOf(nic.id)) : undefined;
       return E.right({
         id: nic.id,

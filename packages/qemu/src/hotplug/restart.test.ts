@@ -48,7 +48,7 @@ test('save state, a new process reloads and checks it, then unplugs and detaches
   const qmp = await connectQmp(vm.handle.qmpSocket, 10_000);
   if (E.isLeft(qmp)) return t.fail(describeQmpError(qmp.left));
   t.teardown(() => qmp.right.close());
-  const pci = await readPci(qmp.right, 10_000);
+  const pci = await readPci(qmp.right, 10_000)();
   t.true(E.isRight(pci) && pci.right.ports.every((p) => p.devices.length === 0), 'no device behind the ports');
   const gone = await qmp.right.execute('netdev_del', { id: 'saved0' }, { timeoutMs: 5000 });
   t.true(E.isLeft(gone), 'no netdev left');

@@ -49,7 +49,7 @@ test.serial('a vhost-user NIC hotplugged against testpmd: the guest pings throug
   if (E.isLeft(out)) return t.fail(describeHotAttachError(out.left));
   t.true(out.right.guestConfirmed);
   t.is(await fingerprint(pod), before);
-  const pci = await readPci(vm.handle.qmp, 10_000);
+  const pci = await readPci(vm.handle.qmp, 10_000)();
   t.true(E.isRight(pci) && pci.right.ports.every((p) => p.devices.length === 0));
   const chardev = await vm.handle.qmp.execute('chardev-remove', { id: 'chr-vu0' }, { timeoutMs: 5000 });
   t.true(E.isLeft(chardev), 'the chardev is gone');
