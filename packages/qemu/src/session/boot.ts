@@ -12,6 +12,7 @@ import { inheritFds, prepareNics, type NicSpec, type PreparedNics } from '@tapwi
 import { renderQemuArgv, type MachineSpec } from '../args/index.js';
 import { fromArgs, fromVm, type QemuError } from '../errors.js';
 import { startVm } from '../vm/start.js';
+import { podReportOf, sendBootBatch } from './control-boot.js';
 import { proveGuest, type Proof } from './prove.js';
 import type { Stage } from './stages.js';
 
@@ -57,6 +58,11 @@ export interface BootAttempt {
   readonly onConsole?: (chunk: string) => void;
   readonly signal?: AbortSignal;
   readonly timer: BootTimer;
+  /**
+   * The guest's config goes over the control channel (guest-boot-config.ts):
+   * these lines, once it listens; the machine has a controlSocket then.
+   */
+  readonly control?: { readonly lines: readonly string[]; readonly tag: string };
 }
 
 export interface Booted {
@@ -64,6 +70,8 @@ export interface Booted {
   readonly passed: readonly PassedFd[];
   readonly nics: readonly NicSpec[];
   readonly proof: Proof;
+  /** A control-channel boot: whether the guest applied the batch, and why not when known. */
+  readonly control?: { readonly applied: boolean; readonly error?: string };
 }
 
 /** Left: the VM never ran (fds, argv, start); Right: it ran, and the proof says how far it got. */
@@ -76,7 +84,8 @@ export const bootOnce = async (a: BootAttempt): Promise<E.Either<QemuError, Boot
   }
   const p = prepared.right;
   a.timer.ok('fds', `${p.held.length} fds`);
-  const argv = qemuArgvFor(a.machine(a.accel, p.nics), p);
+  const machine = a.machine(a.accel, p.nics);
+  const argv = qemuArgvFor(machine, p);
   if (E.isLeft(argv)) {
     p.close();
     return argv;
@@ -85,6 +94,7 @@ export const bootOnce = async (a: BootAttempt): Promise<E.Either<QemuError, Boot
   const qmpSocket = join(a.workDir, 'qmp.sock');
   // A socket left by a previous attempt would only be refused.
   rmSync(qmpSocket, { force: true });
+  if (machine.controlSocket !== undefined) rmSync(machine.controlSocket, { force: true });
   const bootStart = Date.now();
   const started = await startVm({
     ns: a.ns,
@@ -105,6 +115,8 @@ export const bootOnce = async (a: BootAttempt): Promise<E.Either<QemuError, Boot
   // Stage ends are read off the console as the guest reports them.
   let phase: 'boot' | 'net-up' | 'ping' | 'done' = 'boot';
   let seen = '';
+  let netUpAt = 0;
+  let refreshed: Promise<unknown> | undefined;
   const advance = (chunk: string) => {
     a.onConsole?.(chunk);
     seen += chunk;
@@ -112,19 +124,49 @@ export const bootOnce = async (a: BootAttempt): Promise<E.Either<QemuError, Boot
       a.timer.ok('boot', `${a.accel}, QEMU ${vm.version} running`, Date.now() - bootStart);
       a.timer.start('net-up');
       phase = 'net-up';
+      netUpAt = seen.indexOf('TAPWIRE-NET-UP');
+      // The firmware has numbered the buses by now: NICs behind root ports get their address too
+      // (startVm read query-pci before it ran). QMP answers this before the stop's quit.
+      refreshed = vm.nics.refresh()();
     }
-    if (phase === 'net-up' && /TAPWIRE-(PING|DONE)/.test(seen)) {
+    // From the first NET-UP on: a control-channel boot said DONE (of no NICs) before it.
+    if (phase === 'net-up' && /TAPWIRE-(PING|DONE|APPLIED)/.test(seen.slice(netUpAt))) {
       a.timer.ok('net-up');
       if (a.pinging) a.timer.start('ping');
       phase = 'ping';
     }
     if (phase === 'ping' && seen.includes('TAPWIRE-DONE')) phase = 'done';
   };
+  // A control-channel boot: the batch goes in once the guest listens, and its TAPWIRE-APPLIED ends the proof.
+  const ended = new AbortController();
+  const control = a.control;
+  const sender = control === undefined || machine.controlSocket === undefined ? undefined : sendBootBatch(vm, machine.controlSocket, control.lines, ended.signal);
+  let controlError: string | undefined;
+  void sender?.sent.then((r) => {
+    if (E.isLeft(r) && !ended.signal.aborted) {
+      controlError = r.left;
+      void vm.stop()();
+    }
+  });
   const proved = await proveGuest(vm, {
     timeoutMs: a.timeoutMs,
     onConsole: advance,
     ...(a.progress === undefined ? {} : { progress: a.progress }),
     ...(a.signal === undefined ? {} : { signal: a.signal }),
+    ...(control === undefined ? {} : { done: new RegExp(`TAPWIRE-APPLIED ${control.tag}\\s*\\n`) }),
   })();
-  return E.map((proof: Proof): Booted => ({ argv: argv.right, passed: passedFds(p), nics: vm.nics.list(), proof }))(proved);
+  ended.abort();
+  sender?.close();
+  await refreshed;
+  return E.map(
+    (proof: Proof): Booted => ({
+      argv: argv.right,
+      passed: passedFds(p),
+      nics: vm.nics.list(),
+      proof: control === undefined ? proof : { ...proof, console: podReportOf(proof.console, control.tag) },
+      ...(control === undefined
+        ? {}
+        : { control: { applied: new RegExp(`TAPWIRE-APPLIED ${control.tag}\\b`).test(proof.console), ...(controlError === undefined ? {} : { error: controlError }) } }),
+    }),
+  )(proved);
 };

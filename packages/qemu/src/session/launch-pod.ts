@@ -17,7 +17,8 @@ import { bootOnce, passedFds, qemuArgvFor, QEMU_BINARY, type PassedFd } from './
 import type { LaunchError } from './errors.js';
 import { interruptNote, queueNotes, vcpusFor } from './nics.js';
 import { stageTimer, type StageEvent, type StageRecord } from './stages.js';
-import { attachStep, guestStep, scanStep } from './steps.js';
+import { guestBootStep } from './guest-boot-config.js';
+import { attachStep, scanStep } from './steps.js';
 import { bootWithFallback, verdict } from './verdict.js';
 
 export { QEMU_BINARY, type PassedFd };
@@ -138,7 +139,7 @@ export const launchPod =
       const fedByFds = planned.some((n) => n.backend.kind === 'tap' || n.backend.kind === 'macvtap');
       if (o.vhost === 'auto' && !vhost && fedByFds) notes.push('no /dev/vhost-net: virtio-net runs in QEMU (vhost off)');
       notes.push(...queueNotes(planned));
-      const guest = guestStep(scanned.right, planned, o.ping, {}, attachments);
+      const guest = guestBootStep(scanned.right, planned, o.ping, attachments);
       if (E.isLeft(guest)) return E.left(guest.left);
       notes.push(...guest.right.notes);
       const image = o.image ?? guestImagePaths();
@@ -152,6 +153,8 @@ export const launchPod =
         kernel: image.kernelElf ?? image.kernel,
         initrd: image.initrd,
         append: guest.right.append,
+        // A pod too big for the kernel command line gets its config over the control channel.
+        ...(guest.right.control === undefined ? {} : { controlSocket: join(workDir, 'control.sock') }),
         qmpSocket: join(workDir, 'qmp.sock'),
         serialLog: join(workDir, 'serial.log'),
       });
@@ -188,6 +191,7 @@ export const launchPod =
           ...(o.onConsole === undefined ? {} : { onConsole: o.onConsole }),
           signal,
           timer,
+          ...(guest.right.control === undefined ? {} : { control: guest.right.control }),
         });
       });
       if (E.isLeft(booted)) return fail(booted.left);

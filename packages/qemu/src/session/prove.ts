@@ -21,6 +21,8 @@ export interface ProveOptions {
   readonly onConsole?: (chunk: string) => void;
   /** An abort stops the VM as 'signal' (launchPod aborts on SIGINT/SIGTERM). */
   readonly signal?: AbortSignal;
+  /** The whole line that ends the watch as 'done'; default TAPWIRE-DONE (a control-channel boot ends on TAPWIRE-APPLIED). */
+  readonly done?: RegExp;
 }
 
 /** A whole DONE line: stopping on a partial one would cut its fields off. */
@@ -31,6 +33,7 @@ export const proveGuest =
   (vm: VmHandle, o: ProveOptions): TE.TaskEither<never, Proof> =>
   async () => {
     let seen = '';
+    const done = o.done ?? DONE;
     let stoppedBecause: StoppedBecause | undefined;
     const stop = (why: StoppedBecause) => {
       if (stoppedBecause !== undefined && why !== 'signal') return;
@@ -42,7 +45,7 @@ export const proveGuest =
     const take = (chunk: string) => {
       seen += chunk;
       o.onConsole?.(chunk);
-      if (DONE.test(seen)) stop('done');
+      if (done.test(seen)) stop('done');
     };
     // What came before we listened (QEMU runs while startVm reads query-pci), then the rest.
     for (const chunk of vm.console.history()) take(chunk);

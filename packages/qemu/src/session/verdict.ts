@@ -87,11 +87,16 @@ export const verdict = ({ accel, booted }: Attempt, c: VerdictContext): E.Either
     c.timer.skip('ping', 'no --ping');
   }
   c.timer.closeOpen(proof.stoppedBecause ?? 'QEMU exited');
-  if (guest === undefined || !guest.done) {
+  // A control-channel boot says DONE before its config: only TAPWIRE-APPLIED means the NICs were configured.
+  const control = booted.control;
+  const unapplied = control !== undefined && !control.applied;
+  if (guest === undefined || !guest.done || unapplied) {
     const why = E.isLeft(events)
       ? `the guest's console report is malformed: ${describeConsoleParseError(events.left)}`
+      : control?.error !== undefined && !interrupted
+        ? `the guest's config could not go over the control channel: ${control.error}`
       : proof.stoppedBecause === 'timeout'
-        ? `no TAPWIRE-DONE within ${c.timeoutMs} ms`
+        ? `no ${unapplied ? 'TAPWIRE-APPLIED' : 'TAPWIRE-DONE'} within ${c.timeoutMs} ms`
         : interrupted
           ? 'interrupted'
           : `QEMU exited (code ${proof.exit.exitCode ?? proof.exit.signal ?? '?'}) before the guest finished: ${lastLines(proof.exit.stderr)}`;
