@@ -23,6 +23,11 @@ export interface Aborted {
 export interface WaitOptions extends ScanOptions, ClassifyOptions {
   /** Ends the wait (between scans, or during a back-off sleep) with Aborted. */
   readonly signal?: AbortSignal;
+  /**
+   * What ends the wait; default: one attachable endpoint. A caller that also
+   * takes links it attached before (they scan as "no addresses") says so here.
+   */
+  readonly usable?: (snapshot: Snapshot, endpoints: readonly Endpoint[]) => boolean;
 }
 
 const reasonOf = (signal: AbortSignal): string => {
@@ -44,7 +49,8 @@ const sleep = (ms: number, signal: AbortSignal | undefined) =>
 
 /**
  * Some runtimes fill the netns after the VM is asked for (Docker 26+): poll,
- * backing off from 50 ms to 1 s, until one attachable link shows up.
+ * backing off from 50 ms to 1 s, until one attachable link shows up (or what
+ * opts.usable asks for); with waitMs <= 0, one scan, whatever it finds.
  */
 export const scanUntilAttachable =
   (
@@ -62,7 +68,8 @@ export const scanUntilAttachable =
       const r = await scan(ns, opts)();
       if (E.isLeft(r)) return r;
       const endpoints = classify(r.right, opts);
-      if (endpoints.some(isAttachable) || waitMs <= 0) return E.right({ snapshot: r.right, endpoints });
+      const usable = opts.usable === undefined ? endpoints.some(isAttachable) : opts.usable(r.right, endpoints);
+      if (usable || waitMs <= 0) return E.right({ snapshot: r.right, endpoints });
       const waited = Date.now() - start;
       if (waited >= waitMs) {
         return E.left({ _tag: 'WaitTimedOut', netns: ns.spec, waitedMs: waited, lastSeen: r.right.links.map((l) => l.name) });

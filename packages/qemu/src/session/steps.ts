@@ -3,7 +3,7 @@
 // Each returns an Either/TaskEither of the package's one error union.
 import * as E from 'fp-ts/lib/Either.js';
 import type * as TE from 'fp-ts/lib/TaskEither.js';
-import { classify, scanUntilAttachable, type Endpoint, type Snapshot } from '@tapwire/endpoints';
+import { scanUntilAttachable, type Endpoint, type Snapshot } from '@tapwire/endpoints';
 import { attachAll, attachedIfindexes, plannedAttachments as plannedInNetns, podAsAttached, type Attachment, type Model, type NetmodelProgress } from '@tapwire/netmodel';
 import type { NetnsHandle } from '@tapwire/sys';
 import type { NicSpec } from '@tapwire/vm';
@@ -24,17 +24,6 @@ const usableNow = (snapshot: Snapshot, endpoints: readonly Endpoint[]): boolean 
   return endpoints.some((e) => e.skipped === undefined || (e.kind !== 'loopback' && attached.has(e.link.ifindex)));
 };
 
-const sleep = (ms: number, signal: AbortSignal | undefined) =>
-  new Promise<void>((resolve) => {
-    const done = () => {
-      clearTimeout(timer);
-      signal?.removeEventListener('abort', done);
-      resolve();
-    };
-    const timer = setTimeout(done, ms);
-    signal?.addEventListener('abort', done, { once: true });
-  });
-
 /**
  * Scans until a link is usable (within waitMs: some runtimes fill the netns
  * after the VM is asked for), polling from 50 ms to 1 s; an abort ends the wait.
@@ -43,20 +32,17 @@ export const scanStep =
   (ns: NetnsHandle, o: { readonly waitMs?: number; readonly vhostUserDir?: string; readonly asTap?: readonly string[]; readonly signal?: AbortSignal }): TE.TaskEither<QemuError, Scanned> =>
   async () => {
     const asTap = o.asTap ?? [];
-    const waitMs = o.waitMs ?? 0;
-    const start = Date.now();
-    for (let delay = 50; ; delay = Math.min(delay * 2, 1000)) {
-      const scanned = await scanUntilAttachable(ns, 0, { ...(o.vhostUserDir === undefined ? {} : { vhostUserDir: o.vhostUserDir }), asTap })();
-      if (E.isLeft(scanned)) return E.left(fromEndpoints(scanned.left));
-      const { snapshot } = scanned.right;
-      const endpoints = classify(snapshot, { asTap });
-      if (usableNow(snapshot, endpoints)) return E.right({ snapshot, endpoints });
-      const waited = Date.now() - start;
-      if (waitMs <= 0) return E.left({ _tag: 'NothingToAttach', netns: ns.spec, seen: endpoints.map((e) => `${e.link.name}: ${e.skipped ?? ''}`) });
-      if (waited >= waitMs) return E.left(fromEndpoints({ _tag: 'WaitTimedOut', netns: ns.spec, waitedMs: waited, lastSeen: snapshot.links.map((l) => l.name) }));
-      if (o.signal?.aborted === true) return E.left({ _tag: 'Aborted', what: 'waiting for an attachable link', reason: String(o.signal.reason) });
-      await sleep(Math.min(delay, waitMs - waited), o.signal);
-    }
+    const scanned = await scanUntilAttachable(ns, o.waitMs ?? 0, {
+      ...(o.vhostUserDir === undefined ? {} : { vhostUserDir: o.vhostUserDir }),
+      ...(o.signal === undefined ? {} : { signal: o.signal }),
+      asTap,
+      usable: usableNow,
+    })();
+    // An abort arrives wrapped as the others (Endpoints: Aborted); launchPod reports any failure under an abort as an interrupt.
+    if (E.isLeft(scanned)) return E.left(fromEndpoints(scanned.left));
+    const { snapshot, endpoints } = scanned.right;
+    if (!usableNow(snapshot, endpoints)) return E.left({ _tag: 'NothingToAttach', netns: ns.spec, seen: endpoints.map((e) => `${e.link.name}: ${e.skipped ?? ''}`) });
+    return E.right({ snapshot, endpoints });
   };
 
 /**
