@@ -82,3 +82,8 @@ test('NIC ports follow the hotplug ports: their slots and chassis numbers come a
     'pcie-root-port,id=nicp2,bus=pcie.0,chassis=5,addr=0x11.0x2',
   ]);
 });
+
+test('a bus that is no QEMU id is refused naming the NIC and the field', (t) => {
+  const argv = renderQemuArgv({ machine, nics: [{ spec: tapNic(0), fds: { queueFds: [3], vhostFds: [] }, bus: 'port,0' }] });
+  t.like(argv, { left: { _tag: 'InvalidValue', subject: 'nic "net0"', field: 'bus', input: 'port,0' } });
+});

@@ -122,6 +122,10 @@ const renderOne = (nic: Nic, subject: string, accel: Accel): E.Either<ArgsError,
   }
 };
 
+/** A bus is a device id too (a root port's): the same rule as checkId. */
+const checkBus = (subject: string, bus: string | undefined): E.Either<ArgsError, void> =>
+  bus === undefined || E.isRight(checkId(subject, bus)) ? E.right(undefined) : E.left(invalid(subject, 'bus', bus, 'a device id such as a pcie-root-port\'s ([A-Za-z][A-Za-z0-9_.-]*)'));
+
 /** Remembers who used a value first, to name both holders of a duplicate. */
 const firstUse = <K>(
   seen: Map<K, string>,
@@ -167,6 +171,7 @@ export const renderNicArgs = (inputs: readonly NicInput[], accel: Accel): E.Eith
       nics.map((nic, i) =>
         pipe(
           checkId(`nic #${i}`, nic.id),
+          E.chainFirst((id) => checkBus(nicSubject(id), nic.bus)),
           E.chain((id) => renderOne(nic, nicSubject(id), accel)),
         ),
       ),
