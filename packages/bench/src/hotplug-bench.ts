@@ -82,7 +82,7 @@ const bootHotVm = async (pod: Pod, image: GuestImage, dir: string): Promise<{ ho
   const stopVm = track(`hotplug bench VM in ${pod.name}`, async () => {
     await handle.right.stop(5_000)();
   });
-  const hot = await hotVmOf(handle.right, controlSocket, 'tcg', 30_000);
+  const hot = await hotVmOf(handle.right, controlSocket, 'tcg', 30_000)();
   if (E.isLeft(hot)) {
     await stopVm();
     throw new Error('guest control channel');

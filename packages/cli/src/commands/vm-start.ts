@@ -93,7 +93,7 @@ export const vmStartCommand = async (argv: readonly string[], io: Output): Promi
     releaseVmDir(paths);
     return E.left(failed(describeQemuError(handle.left)));
   }
-  const hot = await hotVmOf(handle.right, paths.controlSocket, accel, 30_000);
+  const hot = await hotVmOf(handle.right, paths.controlSocket, accel, 30_000)();
   if (E.isLeft(hot)) {
     await handle.right.stop()();
     releaseVmDir(paths);

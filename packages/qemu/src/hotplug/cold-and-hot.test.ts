@@ -57,7 +57,7 @@ test('a guest booted with one NIC gets a second one of another model hotplugged 
   t.teardown(async () => {
     await vm.right.stop(5000)();
   });
-  const hot = await hotVmOf(vm.right, controlSocket, 'tcg', 30_000);
+  const hot = await hotVmOf(vm.right, controlSocket, 'tcg', 30_000)();
   if (E.isLeft(hot)) return t.fail(JSON.stringify(hot.left));
   t.teardown(() => hot.right.close());
   const ready = await hot.right.watch.waitFor((e) => e._tag === 'Control', 0, 240_000);

@@ -15,7 +15,7 @@ export interface HotVmOf extends HotVm {
 }
 
 /** Connects to the VM's control socket (render-machine.ts controlSocket) and watches its console. */
-export const hotVmOf = async (vm: Pick<VmHandle, 'qmp' | 'console'>, controlSocket: string, accel: Accel, timeoutMs: number): Promise<E.Either<GuestControlError, HotVmOf>> => {
+export const hotVmOf = (vm: Pick<VmHandle, 'qmp' | 'console'>, controlSocket: string, accel: Accel, timeoutMs: number): TE.TaskEither<GuestControlError, HotVmOf> => async () => {
   const watch = consoleWatch();
   // history() then on(): nothing arrives in between (one synchronous turn).
   for (const chunk of vm.console.history()) watch.feed(chunk);

@@ -54,7 +54,7 @@ export const bootTestVm = async (ns: NetnsHandle, o: { readonly ports: number; r
     await handle.right.stop(5_000)();
     rmSync(dir, { recursive: true, force: true });
   };
-  const hot = await hotVmOf(handle.right, controlSocket, 'tcg', 30_000);
+  const hot = await hotVmOf(handle.right, controlSocket, 'tcg', 30_000)();
   if (E.isLeft(hot)) {
     await stop();
     throw new Error(describeGuestControlError(hot.left));
