@@ -42,14 +42,17 @@ export const deliverGuestConfig = (config: GuestConfig): E.Either<QemuError, Omi
   return E.right({ append: bare.right, control: { batch, lines: lines.right, tag: BOOT_BATCH_TAG } });
 };
 
-/** The guest's network config for a launch (as guestStep), on the command line or over the control channel. */
-export const guestBootStep = (
+/**
+ * Pure: the guest config for a launch's NICs and the notes on what it cannot
+ * reproduce (guestStep and guestBootStep both start here). The addressing of
+ * links attached before this launch comes back from their records.
+ */
+export const podGuestConfig = (
   scanned: Scanned,
   nics: readonly NicSpec[],
   ping: readonly string[],
-  /** The launch's attachments: those made before it give their links' recorded addressing back. */
-  attachments: readonly Attachment[] = [],
-): E.Either<QemuError, GuestBootConfig> => {
+  attachments: readonly Attachment[],
+): { readonly config: GuestConfig; readonly notes: string[] } => {
   const pod = podAsAttached(scanned.snapshot, attachments);
   const podNics = nics.flatMap((n) => {
     const scannedLink = scanned.endpoints.find((e) => e.link.name === n.link)?.link;
@@ -59,8 +62,20 @@ export const guestBootStep = (
   const notes: string[] = [];
   const notReplayed = routesNotReplayed(pod, podNics);
   if (notReplayed.length > 0) notes.push(`the guest does not get these routes of the pod: ${notReplayed.join('; ')}`);
+  return { config: guestConfigFor(pod, podNics, ping), notes };
+};
+
+/** The guest's network config for a launch (as guestStep), on the command line or over the control channel. */
+export const guestBootStep = (
+  scanned: Scanned,
+  nics: readonly NicSpec[],
+  ping: readonly string[],
+  /** The launch's attachments: those made before it give their links' recorded addressing back. */
+  attachments: readonly Attachment[] = [],
+): E.Either<QemuError, GuestBootConfig> => {
+  const { config, notes } = podGuestConfig(scanned, nics, ping, attachments);
   return E.map((d: Omit<GuestBootConfig, 'notes'>): GuestBootConfig => {
     if (d.control !== undefined) notes.push(`the guest's network config (${nics.length} NICs) is too long for the kernel command line: it goes over the control channel`);
     return { ...d, notes };
-  })(deliverGuestConfig(guestConfigFor(pod, podNics, ping)));
+  })(deliverGuestConfig(config));
 };

@@ -4,12 +4,12 @@
 import * as E from 'fp-ts/lib/Either.js';
 import type * as TE from 'fp-ts/lib/TaskEither.js';
 import { scanUntilAttachable, type Endpoint, type Snapshot } from '@tapwire/endpoints';
-import { attachAll, attachedIfindexes, plannedAttachments as plannedInNetns, podAsAttached, type Attachment, type Model, type NetmodelProgress } from '@tapwire/netmodel';
+import { attachAll, attachedIfindexes, plannedAttachments as plannedInNetns, type Attachment, type Model, type NetmodelProgress } from '@tapwire/netmodel';
 import type { NetnsHandle } from '@tapwire/sys';
 import type { NicSpec } from '@tapwire/vm';
 import { renderGuestCmdline } from '../guest/index.js';
 import { fromEndpoints, fromGuestCmdline, fromNetmodel, type QemuError } from '../errors.js';
-import { guestConfigFor, routesNotReplayed } from './guest-config.js';
+import { podGuestConfig } from './guest-boot-config.js';
 
 export interface Scanned {
   readonly snapshot: Snapshot;
@@ -122,15 +122,6 @@ export const guestStep = (
   /** The launch's attachments: those made before it give their links' recorded addressing back. */
   attachments: readonly Attachment[] = [],
 ): E.Either<QemuError, { append: string; notes: string[] }> => {
-  // The addressing of links attached before this launch comes back from their records.
-  const pod = podAsAttached(scanned.snapshot, attachments);
-  const podNics = nics.flatMap((n) => {
-    const scannedLink = scanned.endpoints.find((e) => e.link.name === n.link)?.link;
-    const link = scannedLink === undefined ? undefined : (pod.links.find((l) => l.name === scannedLink.name) ?? scannedLink);
-    return link === undefined ? [] : [{ link, mac: n.mac, mtu: n.mtu }];
-  });
-  const notes: string[] = [];
-  const notReplayed = routesNotReplayed(pod, podNics);
-  if (notReplayed.length > 0) notes.push(`the guest does not get these routes of the pod: ${notReplayed.join('; ')}`);
-  return E.bimap(fromGuestCmdline, (append: string) => ({ append, notes }))(renderGuestCmdline({ ...guestConfigFor(pod, podNics, ping), ...(o.stay === true ? { stay: true } : {}) }));
+  const { config, notes } = podGuestConfig(scanned, nics, ping, attachments);
+  return E.bimap(fromGuestCmdline, (append: string) => ({ append, notes }))(renderGuestCmdline({ ...config, ...(o.stay === true ? { stay: true } : {}) }));
 };
