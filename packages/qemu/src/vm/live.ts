@@ -30,6 +30,9 @@ export interface LiveVm {
   readonly nics: readonly NicSpec[];
 }
 
+/** Who stopped the VM after `by` stopped it too: the first one stays, except that kill overrides quit (its grace ran out). */
+export const stoppedAfter = (current: VmExit['stoppedBy'], by: 'quit' | 'kill'): 'quit' | 'kill' => (by === 'kill' ? 'kill' : (current ?? by));
+
 const nicTable = (initial: readonly NicSpec[], refresh: NicTable['refresh']): { table: NicTable; put: (n: NicSpec) => void } => {
   const nics = new Map(initial.map((n) => [n.id, n]));
   const put = (nic: NicSpec) => {

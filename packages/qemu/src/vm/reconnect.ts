@@ -13,7 +13,7 @@ import type { QemuError } from '../errors.js';
 import { consoleSink, followFile } from './console-sink.js';
 import { makeFeed } from './feed.js';
 import type { VmEvent, VmExit, VmHandle } from './handle.js';
-import { liveHandle } from './live.js';
+import { liveHandle, stoppedAfter } from './live.js';
 
 export interface ReconnectVmSpec {
   readonly pid: number;
@@ -92,7 +92,7 @@ export const reconnectVm =
         if (alive(spec.pid)) process.kill(spec.pid, 'SIGKILL');
       },
       stoppedBy: (by) => {
-        stoppedBy = by === 'kill' ? 'kill' : (stoppedBy ?? by);
+        stoppedBy = stoppedAfter(stoppedBy, by);
       },
       quitGraceMs: spec.quitGraceMs ?? 2_000,
       nics: spec.nics ?? [],

@@ -12,7 +12,7 @@ import type { QemuError } from '../errors.js';
 import { makeFeed } from './feed.js';
 import type { VmEvent, VmExit, VmHandle } from './handle.js';
 import { consoleSink, followFile } from './console-sink.js';
-import { liveHandle } from './live.js';
+import { liveHandle, stoppedAfter } from './live.js';
 
 export interface StartVmSpec {
   readonly ns: NetnsHandle;
@@ -144,7 +144,7 @@ export const startVm =
       gone: gone.signal,
       kill: () => child.kill('SIGKILL'),
       stoppedBy: (by) => {
-        stoppedBy = by === 'kill' ? 'kill' : (stoppedBy ?? by);
+        stoppedBy = stoppedAfter(stoppedBy, by);
       },
       quitGraceMs: spec.quitGraceMs ?? QUIT_GRACE_MS,
       nics: spec.nics ?? [],
