@@ -2,3 +2,4 @@
 // fixtures that always clean up after themselves (also when a test fails).
 export { requireRoot, requireCommand, ciStrict } from './gate.js';
 export { makeNetns, uniqueName, sh } from './netns.js';
+export { writePodmanConf, type PodmanConfEnv } from './podman-conf.js';

@@ -13,7 +13,7 @@ import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import type { ExecutionContext } from 'ava';
 import { execa } from 'execa';
-import { uniqueName } from '@tapwire/testkit';
+import { uniqueName, writePodmanConf } from '@tapwire/testkit';
 
 export const REFERENCE_DIR = '/usr/lib/cni';
 /** libcni's result cache (Podman 4.3 does not move it); DEL removes our entries, teardown any left. */
@@ -47,34 +47,6 @@ export interface PodmanEnv {
   readonly cachedResult: (network: string, id: string) => Record<string, unknown> | undefined;
 }
 
-/** Low limits for every container: runc cannot raise one without CAP_SYS_RESOURCE (missing here), so Podman's defaults fail. */
-const ULIMITS = ['nofile=1024:1024', 'nproc=1024:1024'];
-
-const toml = (v: string | readonly string[]): string => (typeof v === 'string' ? JSON.stringify(v) : `[${v.map((s) => JSON.stringify(s)).join(', ')}]`);
-
-const containersConf = (dir: string, pluginDir: string): string =>
-  [
-    '[containers]',
-    `default_ulimits = ${toml(ULIMITS)}`,
-    '[network]',
-    'network_backend = "cni"',
-    `cni_plugin_dirs = ${toml([pluginDir, REFERENCE_DIR])}`,
-    `network_config_dir = ${toml(join(dir, 'net.d'))}`,
-    '[engine]',
-    // crun 1.8 refuses this host's hybrid cgroups.
-    'runtime = "runc"',
-    'cgroup_manager = "cgroupfs"',
-    'events_logger = "file"',
-    `events_logfile_path = ${toml(join(dir, 'events.log'))}`,
-    `tmp_dir = ${toml(join(dir, 'tmp'))}`,
-    // File locks under tmp_dir, not the host-wide /dev/shm segment.
-    'lock_type = "file"',
-    '',
-  ].join('\n');
-
-const storageConf = (dir: string): string =>
-  ['[storage]', 'driver = "vfs"', `graphroot = ${toml(join(dir, 'root'))}`, `runroot = ${toml(join(dir, 'runroot'))}`, ''].join('\n');
-
 /** A tar of a rootfs holding busybox-static and a few applet links. */
 const busyboxTar = async (dir: string): Promise<string> => {
   const rootfs = join(dir, 'rootfs');
@@ -98,10 +70,8 @@ const hostLinks = async (): Promise<string[]> =>
  */
 export const podmanEnv = async (t: ExecutionContext, pluginDir: string): Promise<PodmanEnv> => {
   const dir = mkdtempSync(join(tmpdir(), 'tapwire-podman-'));
-  for (const sub of ['net.d', 'tmp', 'ipam']) mkdirSync(join(dir, sub));
-  writeFileSync(join(dir, 'containers.conf'), containersConf(dir, pluginDir));
-  writeFileSync(join(dir, 'storage.conf'), storageConf(dir));
-  const env = { ...process.env, CONTAINERS_CONF: join(dir, 'containers.conf'), CONTAINERS_STORAGE_CONF: join(dir, 'storage.conf') };
+  mkdirSync(join(dir, 'ipam'));
+  const env = { ...process.env, ...writePodmanConf(dir, { cniPluginDirs: [pluginDir, REFERENCE_DIR] }) };
   const podman = async (args: readonly string[]): Promise<PodmanRun> => {
     const r = await execa('podman', [...args], { env, reject: false, timeout: 120_000 });
     return { exitCode: r.exitCode, stdout: String(r.stdout), stderr: String(r.stderr) };

@@ -1,16 +1,14 @@
 // Test support: a Podman of the test's own and a local base image, so an
 // image build needs no registry and touches neither /etc nor the default store.
-// The private config is the minimum of packages/cli/src/podman/testing.ts
-// (copied, not imported: test helpers are not exported across packages):
-// containers.conf with runc, cgroupfs, file events/locks and low ulimits;
-// storage.conf with vfs under the temp dir. No CNI networks: containers here
-// run in a netns given by path (--network ns:PATH).
+// The private config is testkit's writePodmanConf (as the cli's Podman tests
+// use), without CNI plugin dirs: containers here run in a netns given by
+// path (--network ns:PATH).
 // Known side effect, as there: `podman import` as root records blob digests
 // in /var/lib/containers/cache (no setting for its place in Podman 4.3).
-import { copyFileSync, mkdirSync, readdirSync, rmSync, symlinkSync, writeFileSync, chmodSync } from 'node:fs';
+import { copyFileSync, mkdirSync, readdirSync, rmSync, symlinkSync, chmodSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { ExecutionContext } from 'ava';
-import { sh } from '@tapwire/testkit';
+import { sh, writePodmanConf } from '@tapwire/testkit';
 
 export interface PrivatePodman {
   readonly dir: string;
@@ -18,40 +16,15 @@ export interface PrivatePodman {
   readonly podman: (args: readonly string[], input?: string) => Promise<string>;
 }
 
-const toml = (v: string | readonly string[]): string => (typeof v === 'string' ? JSON.stringify(v) : `[${v.map((s) => JSON.stringify(s)).join(', ')}]`);
-
-const containersConf = (dir: string): string =>
-  [
-    '[containers]',
-    // runc cannot raise a limit without CAP_SYS_RESOURCE (missing here), so Podman's defaults fail.
-    `default_ulimits = ${toml(['nofile=1024:1024', 'nproc=1024:1024'])}`,
-    '[network]',
-    'network_backend = "cni"',
-    `network_config_dir = ${toml(join(dir, 'net.d'))}`,
-    '[engine]',
-    'runtime = "runc"',
-    'cgroup_manager = "cgroupfs"',
-    'events_logger = "file"',
-    `events_logfile_path = ${toml(join(dir, 'events.log'))}`,
-    `tmp_dir = ${toml(join(dir, 'tmp'))}`,
-    'lock_type = "file"',
-    '',
-  ].join('\n');
-
-const storageConf = (dir: string): string =>
-  ['[storage]', 'driver = "vfs"', `graphroot = ${toml(join(dir, 'root'))}`, `runroot = ${toml(join(dir, 'runroot'))}`, ''].join('\n');
-
 /**
  * A Podman whose every container and image is removed on teardown, then its
  * storage and config (under dir, a directory the caller's teardown removes too).
  */
 export const privatePodman = (t: ExecutionContext, dir: string): PrivatePodman => {
-  for (const sub of ['net.d', 'tmp']) mkdirSync(join(dir, sub), { recursive: true });
-  writeFileSync(join(dir, 'containers.conf'), containersConf(dir));
-  writeFileSync(join(dir, 'storage.conf'), storageConf(dir));
+  const conf = writePodmanConf(dir);
   // env(1) sets the two variables for podman alone: argv, no shell.
   const podman = (args: readonly string[], input?: string): Promise<string> =>
-    sh(['env', `CONTAINERS_CONF=${join(dir, 'containers.conf')}`, `CONTAINERS_STORAGE_CONF=${join(dir, 'storage.conf')}`, 'podman', ...args], input);
+    sh(['env', `CONTAINERS_CONF=${conf.CONTAINERS_CONF}`, `CONTAINERS_STORAGE_CONF=${conf.CONTAINERS_STORAGE_CONF}`, 'podman', ...args], input);
   t.teardown(async () => {
     for (const args of [['rm', '--all', '--force', '--time', '0'], ['rmi', '--all', '--force']]) {
       await podman(args).catch((e: unknown) => t.log(`teardown: podman ${args.join(' ')}: ${(e as Error).message}`));
