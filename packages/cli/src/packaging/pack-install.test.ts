@@ -239,5 +239,13 @@ test.serial('the installed CLI runs: npx tapwire --help, inspect (koffi FFI) and
   const plugins = join(work, 'cni-bin');
   const cni = await execa('npx', ['--no', '--', 'tapwire', 'cni', 'install', '--dir', plugins], { cwd: dir, reject: false });
   t.is(cni.exitCode, 0, cni.stderr);
-  t.deepEqual(readdirSync(plugins).sort(), ['macvtap', 'tap', 'tc-redirect-tap']);
+  t.deepEqual(readdirSync(plugins).sort(), ['macvtap', 'tap', 'tapwire-lib', 'tc-redirect-tap']);
+  // A plugin written from the npm install answers libcni's VERSION probe (dummy values as libcni sends them).
+  const version = await execa(join(plugins, 'tap'), [], {
+    env: { CNI_COMMAND: 'VERSION', CNI_NETNS: 'dummy', CNI_IFNAME: 'dummy', CNI_PATH: 'dummy' },
+    input: '{"cniVersion":"1.0.0"}',
+    reject: false,
+  });
+  t.is(version.exitCode, 0, version.stderr);
+  t.regex(version.stdout, /"supportedVersions"/);
 });
