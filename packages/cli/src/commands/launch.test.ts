@@ -9,14 +9,10 @@ import test, { type ExecutionContext } from 'ava';
 import { execa } from 'execa';
 import * as E from 'fp-ts/lib/Either.js';
 import { netnsState } from '@tapwire/netmodel';
-import { buildGuestImage } from '@tapwire/qemu';
-import { resolveNetns, type NetnsHandle } from '@tapwire/sys';
-import { makeNetns, requireCommand, requireRoot, sh } from '@tapwire/testkit';
+import { guestImage, requireGuestBoot, vethPod } from '@tapwire/qemu/testing';
 
 const BIN = fileURLToPath(new URL('../../bin/tapwire.js', import.meta.url));
 const PEER = '10.93.0.1';
-
-const gate = (t: ExecutionContext): boolean => requireRoot(t) && requireCommand(t, 'qemu-system-x86_64');
 
 /** QEMU processes whose netns is the given one (QEMU's argv does not name the netns). */
 const qemuPidsIn = async (nsPath: string): Promise<string[]> => {
@@ -31,30 +27,8 @@ const qemuPidsIn = async (nsPath: string): Promise<string[]> => {
   });
 };
 
-const handle = (name: string): NetnsHandle => {
-  const h = resolveNetns(name);
-  if (E.isLeft(h)) throw new Error(JSON.stringify(h.left));
-  return h.right;
-};
-
 /** eth0 (veth) to a peer netns, default route via the peer; IPv6 link-local settled. */
-const vethPod = async (t: ExecutionContext): Promise<{ name: string; path: string }> => {
-  const pod = await makeNetns(t, 'twcl');
-  const peer = await makeNetns(t, 'twcm');
-  await sh(['ip', '-n', pod.name, '-batch', '-'], [
-    `link add eth0 type veth peer name p0 netns ${peer.name}`,
-    'addr add 10.93.0.2/24 dev eth0',
-    'link set eth0 up',
-    `route add default via ${PEER} dev eth0`,
-  ].join('\n') + '\n');
-  await sh(['ip', '-n', peer.name, '-batch', '-'], `addr add ${PEER}/24 dev p0\nlink set p0 up\n`);
-  for (let i = 0; i < 100; i++) {
-    const out = await sh(['ip', '-n', pod.name, '-6', 'addr', 'show', 'dev', 'eth0', 'scope', 'link']);
-    if (out.includes('fe80') && !out.includes('tentative')) break;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  return pod;
-};
+const podWithPeer = (t: ExecutionContext) => vethPod(t, { prefixes: ['twcl', 'twcm'], nets: ['10.93.0'], defaultRoute: true });
 
 const tapwire = (args: readonly string[], timeout = 300_000) => execa('node', [BIN, ...args], { reject: false, timeout });
 
@@ -63,16 +37,15 @@ const ended = (stage: string): RegExp => new RegExp(`^  . ${stage} `, 'm');
 
 test.before(async () => {
   // The launch's default guest image, made once before any child needs it.
-  const r = await buildGuestImage()();
-  if (E.isLeft(r)) throw new Error(`guest image: ${JSON.stringify(r.left)}`);
+  await guestImage();
 });
 
 // SIGINT right after a stage ends: `attach` running (scan ended), QEMU starting (fds ended).
 for (const after of ['scan', 'fds'] as const) {
   test.serial(`SIGINT once ${after} has ended: exit 1, interrupted, no QEMU left, netns as found`, async (t) => {
-    if (!gate(t)) return;
-    const pod = await vethPod(t);
-    const before = await netnsState(handle(pod.name))();
+    if (!requireGuestBoot(t)) return;
+    const pod = await podWithPeer(t);
+    const before = await netnsState(pod.handle)();
     const started = Date.now();
     const child = execa('node', [BIN, 'launch', pod.name, '--accel', 'tcg', '--ping', PEER, '--timeout', '180s'], { reject: false, timeout: 300_000 });
     t.teardown(() => {
@@ -90,13 +63,13 @@ for (const after of ['scan', 'fds'] as const) {
     t.is(r.exitCode, 1, `${r.stdout}\n${r.stderr}`);
     t.regex(r.stderr, /interrupted/);
     t.deepEqual(await qemuPidsIn(pod.path), [], 'no QEMU left running in the pod netns');
-    t.deepEqual(await netnsState(handle(pod.name))(), before, 'the pod netns is exactly as it was');
+    t.deepEqual(await netnsState(pod.handle)(), before, 'the pod netns is exactly as it was');
   });
 }
 
 test.serial('text mode: the stages once (live on stderr), no stage table after them; the guest pings', async (t) => {
-  if (!gate(t)) return;
-  const pod = await vethPod(t);
+  if (!requireGuestBoot(t)) return;
+  const pod = await podWithPeer(t);
   const started = Date.now();
   const r = await tapwire(['launch', pod.name, '--accel', 'tcg', '--ping', PEER, '--timeout', '180s']);
   t.log(`launch took ${Date.now() - started} ms`);
@@ -111,20 +84,20 @@ test.serial('text mode: the stages once (live on stderr), no stage table after t
 });
 
 test.serial('dry run on a pod `tapwire attach` attached with macvtap: the command line, nothing changed', async (t) => {
-  if (!gate(t)) return;
-  const pod = await vethPod(t);
+  if (!requireGuestBoot(t)) return;
+  const pod = await podWithPeer(t);
   const attached = await tapwire(['attach', pod.name, 'eth0', '--model', 'macvtap'], 60_000);
   t.teardown(async () => {
     await tapwire(['detach', pod.name, '--all'], 60_000);
   });
   t.is(attached.exitCode, 0, `${attached.stdout}\n${attached.stderr}`);
-  const before = await netnsState(handle(pod.name))();
+  const before = await netnsState(pod.handle)();
   // No --model: the attachment is used as it is.
   const r = await tapwire(['launch', pod.name, '--dry-run', '--ping', PEER], 60_000);
   t.is(r.exitCode, 0, `${r.stdout}\n${r.stderr}`);
   t.regex(r.stdout, /^qemu-system-x86_64 /m);
   t.regex(r.stdout, /10\.93\.0\.2\/24/, 'the guest gets eth0\'s address back from the macvtap\'s record');
-  t.deepEqual(await netnsState(handle(pod.name))(), before);
+  t.deepEqual(await netnsState(pod.handle)(), before);
   // --model names the attachment wanted: the same one is used, another one refused.
   const json = await tapwire(['launch', pod.name, '--model', 'macvtap', '--dry-run', '--json'], 60_000);
   t.is(json.exitCode, 0, json.stderr);
@@ -134,5 +107,5 @@ test.serial('dry run on a pod `tapwire attach` attached with macvtap: the comman
   const other = await tapwire(['launch', pod.name, '--model', 'tcfilter', '--dry-run'], 60_000);
   t.is(other.exitCode, 1, other.stderr);
   t.regex(other.stderr, /already attached by tapwire through tw\d+ \(model macvtap/);
-  t.deepEqual(await netnsState(handle(pod.name))(), before);
+  t.deepEqual(await netnsState(pod.handle)(), before);
 });

@@ -5,50 +5,18 @@
 import test, { type ExecutionContext } from 'ava';
 import * as E from 'fp-ts/lib/Either.js';
 import { attachAll, describeNetmodelError, detachAll, netnsState, type Model } from '@tapwire/netmodel';
-import { resolveNetns, type NetnsHandle } from '@tapwire/sys';
+import type { NetnsHandle } from '@tapwire/sys';
 import { scan, classify } from '@tapwire/endpoints';
-import { makeNetns, requireCommand, requireRoot, sh } from '@tapwire/testkit';
-import { buildGuestImage, type GuestImage } from '../guest/index.js';
+import { makeNetns, sh } from '@tapwire/testkit';
+import { guestImage, netnsHandle, requireGuestBoot, vethPod } from '../testing/guest-pod.js';
 import { describeLaunchError } from './errors.js';
 import { launchPod } from './launch-pod.js';
 
 const PEER = '10.92.0.1';
 
-let image: GuestImage | undefined;
-const guestImage = async (): Promise<GuestImage> => {
-  if (image !== undefined) return image;
-  const r = await buildGuestImage()();
-  if (E.isLeft(r)) throw new Error(`guest image: ${JSON.stringify(r.left)}`);
-  image = r.right;
-  return image;
-};
-
-const gate = (t: ExecutionContext): boolean => requireRoot(t) && requireCommand(t, 'qemu-system-x86_64');
-
-const handle = (name: string): NetnsHandle => {
-  const h = resolveNetns(name);
-  if (E.isLeft(h)) throw new Error(JSON.stringify(h.left));
-  return h.right;
-};
-
 /** A pod (eth0 veth to a peer, default route via it), attached with `model` before any launch; detached on teardown. */
 const attachedPod = async (t: ExecutionContext, model: Model): Promise<{ pod: NetnsHandle; pristine: unknown }> => {
-  const pod = await makeNetns(t, 'twap');
-  const peer = await makeNetns(t, 'twaq');
-  await sh(['ip', '-n', pod.name, '-batch', '-'], [
-    `link add eth0 type veth peer name p0 netns ${peer.name}`,
-    'addr add 10.92.0.2/24 dev eth0',
-    'link set eth0 up',
-    `route add default via ${PEER} dev eth0`,
-  ].join('\n') + '\n');
-  await sh(['ip', '-n', peer.name, '-batch', '-'], `addr add ${PEER}/24 dev p0\nlink set p0 up\n`);
-  // IPv6 link-local setup settles a moment after carrier: compare states after it.
-  for (let i = 0; i < 100; i++) {
-    const out = await sh(['ip', '-n', pod.name, '-6', 'addr', 'show', 'dev', 'eth0', 'scope', 'link']);
-    if (out.includes('fe80') && !out.includes('tentative')) break;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  const h = handle(pod.name);
+  const h = (await vethPod(t, { prefixes: ['twap', 'twaq'], nets: ['10.92.0'], defaultRoute: true })).handle;
   const pristine = await netnsState(h)();
   const snap = await scan(h)();
   if (E.isLeft(snap)) throw new Error(JSON.stringify(snap.left));
@@ -85,7 +53,7 @@ const base = { queues: 1, vhost: 'off', ping: [PEER], timeoutMs: 180_000, accel:
 
 for (const model of ['tcfilter', 'macvtap'] as const) {
   test.serial(`dry run on a pod attached with ${model}: the existing attachment, the pod's addressing, nothing changed`, async (t) => {
-    if (!gate(t)) return;
+    if (!requireGuestBoot(t)) return;
     const { pod } = await attachedPod(t, model);
     const before = await netnsState(pod)();
     const r = await launchPod(pod, { ...base, model, dryRun: true, image: await guestImage() })();
@@ -100,7 +68,7 @@ for (const model of ['tcfilter', 'macvtap'] as const) {
 
   // keepAttached (the CLI without --model): another model and queue count asked for, the attachment used as it is.
   test.serial(`a real launch on a pod attached with ${model}: the guest pings through it, the attachment stays`, async (t) => {
-    if (!gate(t)) return;
+    if (!requireGuestBoot(t)) return;
     const { pod, pristine } = await attachedPod(t, model);
     const before = await netnsState(pod)();
     const started = Date.now();
@@ -121,7 +89,7 @@ for (const model of ['tcfilter', 'macvtap'] as const) {
 }
 
 test.serial('--wait does not wait for a pod whose link is attached already (it scans as "no addresses")', async (t) => {
-  if (!gate(t)) return;
+  if (!requireGuestBoot(t)) return;
   const { pod } = await attachedPod(t, 'macvtap');
   const started = Date.now();
   const r = await launchPod(pod, { ...base, model: 'macvtap', dryRun: true, waitMs: 60_000, image: await guestImage() })();
@@ -131,19 +99,19 @@ test.serial('--wait does not wait for a pod whose link is attached already (it s
 });
 
 test.serial('an abort ends a wait for an attachable link at once, as an interrupt', async (t) => {
-  if (!gate(t)) return;
+  if (!requireGuestBoot(t)) return;
   const empty = await makeNetns(t, 'twaw');
   const stop = new AbortController();
   setTimeout(() => stop.abort('test'), 300);
   const started = Date.now();
-  const r = await launchPod(handle(empty.name), { ...base, model: 'tcfilter', dryRun: false, waitMs: 60_000, signal: stop.signal, image: await guestImage() })();
+  const r = await launchPod(netnsHandle(empty.name), { ...base, model: 'tcfilter', dryRun: false, waitMs: 60_000, signal: stop.signal, image: await guestImage() })();
   if (E.isLeft(r)) return t.fail(describeLaunchError(r.left));
   t.true(r.right.interrupted);
   t.true(Date.now() - started < 5_000, `took ${Date.now() - started} ms`);
 });
 
 test.serial('without keepAttached, a launch asking for another model than the attachment is refused before anything changes', async (t) => {
-  if (!gate(t)) return;
+  if (!requireGuestBoot(t)) return;
   const { pod } = await attachedPod(t, 'macvtap');
   const before = await netnsState(pod)();
   const r = await launchPod(pod, { ...base, model: 'tcfilter', dryRun: false, image: await guestImage() })();

@@ -13,32 +13,16 @@ import { execa } from 'execa';
 import * as E from 'fp-ts/lib/Either.js';
 import { decodeRoutes } from '@tapwire/endpoints';
 import { netnsState } from '@tapwire/netmodel';
-import { resolveNetns, type NetnsHandle } from '@tapwire/sys';
-import { makeNetns, requireCommand, requireRoot, sh } from '@tapwire/testkit';
-import { buildGuestImage, guestRoutingError, describeGuestRoutingError, routingEntryOf, routingTable, type GuestImage, type GuestReport } from '../guest/index.js';
+import { makeNetns, sh } from '@tapwire/testkit';
+import { guestRoutingError, describeGuestRoutingError, routingEntryOf, routingTable, type GuestReport } from '../guest/index.js';
 import { describeLaunchError } from './errors.js';
 import { launchPod } from './launch-pod.js';
+import { guestImage, netnsHandle, requireGuestBoot } from '../testing/guest-pod.js';
 
 const CNI_BIN = '/usr/lib/cni';
 const BOOT_TIMEOUT_MS = 240_000;
 
-let image: GuestImage | undefined;
-const guestImage = async (): Promise<GuestImage> => {
-  if (image !== undefined) return image;
-  const r = await buildGuestImage()();
-  if (E.isLeft(r)) throw new Error(`guest image: ${JSON.stringify(r.left)}`);
-  image = r.right;
-  return image;
-};
-
-const gate = (t: ExecutionContext): boolean =>
-  requireRoot(t) && requireCommand(t, 'qemu-system-x86_64') && requireCommand(t, `${CNI_BIN}/ptp`);
-
-const handle = (name: string): NetnsHandle => {
-  const h = resolveNetns(name);
-  if (E.isLeft(h)) throw new Error(JSON.stringify(h.left));
-  return h.right;
-};
+const gate = (t: ExecutionContext): boolean => requireGuestBoot(t, `${CNI_BIN}/ptp`);
 
 interface Pod {
   readonly host: { readonly name: string; readonly path: string };
@@ -138,7 +122,7 @@ const appendOf = (argv: readonly string[]): string => argv[argv.indexOf('-append
 /** Launches into the pod, pinging every gateway, and checks the guest's routing is the pod's. */
 const launchAndCompare = async (t: ExecutionContext, p: Pod, links: readonly string[], ping: readonly string[], v6 = true) => {
   await settled(p.pod.name, links, v6);
-  const ns = handle(p.pod.name);
+  const ns = netnsHandle(p.pod.name);
   const expected = await podRouting(p.pod.name, links);
   t.log(`pod routing:\n  ${expected.join('\n  ')}`);
   const before = await netnsState(ns)();
@@ -252,7 +236,7 @@ test.serial('a pod route the guest cannot add is a GuestRoutingFailed naming it,
     'route add 10.198.0.0/16 via 10.76.0.1 dev eth0 table 100',
   ].join('\n') + '\n');
   await settled(p.pod.name, ['eth0']);
-  const ns = handle(p.pod.name);
+  const ns = netnsHandle(p.pod.name);
   const before = await netnsState(ns)();
   const consoleText: string[] = [];
   const r = await launchPod(ns, {

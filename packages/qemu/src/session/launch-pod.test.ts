@@ -5,58 +5,18 @@ import { spawn } from 'node:child_process';
 import test, { type ExecutionContext } from 'ava';
 import * as E from 'fp-ts/lib/Either.js';
 import { netnsState, type Model } from '@tapwire/netmodel';
-import { closeFds, openTapQueues, resolveNetns, type NetnsHandle } from '@tapwire/sys';
-import { makeNetns, requireCommand, requireRoot, sh } from '@tapwire/testkit';
-import { buildGuestImage, type GuestImage } from '../guest/index.js';
+import { closeFds, openTapQueues, type NetnsHandle } from '@tapwire/sys';
+import { makeNetns, sh } from '@tapwire/testkit';
+import { guestImage, linkLocalSettled, netnsHandle, requireGuestBoot, vethPod } from '../testing/guest-pod.js';
 import { describeLaunchError } from './errors.js';
 import { launchPod, type LaunchOptions } from './launch-pod.js';
 
 const PEER = '10.90.0.1';
 
-let image: GuestImage | undefined;
-const guestImage = async (): Promise<GuestImage> => {
-  if (image !== undefined) return image;
-  const r = await buildGuestImage()();
-  if (E.isLeft(r)) throw new Error(`guest image: ${JSON.stringify(r.left)}`);
-  image = r.right;
-  return image;
-};
-
-const gate = (t: ExecutionContext): boolean => requireRoot(t) && requireCommand(t, 'qemu-system-x86_64');
-
-const handle = (name: string): NetnsHandle => {
-  const h = resolveNetns(name);
-  if (E.isLeft(h)) throw new Error(JSON.stringify(h.left));
-  return h.right;
-};
-
-/**
- * IPv6 autoconfiguration adds the link-local address and its fe80::/64 route
- * a moment after carrier comes up; a before-snapshot taken earlier would
- * differ from the after-snapshot for reasons of its own.
- */
-const settled = async (netns: string, link: string): Promise<void> => {
-  for (let i = 0; i < 100; i++) {
-    const out = await sh(['ip', '-n', netns, '-6', 'addr', 'show', 'dev', link, 'scope', 'link']);
-    if (out.includes('fe80') && !out.includes('tentative')) return;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-};
-
 /** Pod netns with eth0 (veth) to a peer netns, default route via the peer. */
-const vethPod = async (t: ExecutionContext): Promise<{ pod: NetnsHandle; peer: string }> => {
-  const pod = await makeNetns(t, 'twlp');
-  const peer = await makeNetns(t, 'twlq');
-  await sh(['ip', '-n', pod.name, '-batch', '-'], [
-    `link add eth0 type veth peer name p0 netns ${peer.name}`,
-    'addr add 10.90.0.2/24 dev eth0',
-    'link set eth0 up',
-    `route add default via ${PEER} dev eth0`,
-  ].join('\n') + '\n');
-  await sh(['ip', '-n', peer.name, '-batch', '-'], `addr add ${PEER}/24 dev p0\nlink set p0 up\n`);
-  await settled(pod.name, 'eth0');
-  return { pod: handle(pod.name), peer: peer.name };
-};
+const podWithPeer = async (t: ExecutionContext): Promise<{ pod: NetnsHandle }> => ({
+  pod: (await vethPod(t, { prefixes: ['twlp', 'twlq'], nets: ['10.90.0'], defaultRoute: true })).handle,
+});
 
 const launch = async (t: ExecutionContext, pod: NetnsHandle, o: Partial<LaunchOptions>) => {
   const before = await netnsState(pod)();
@@ -87,8 +47,8 @@ const launch = async (t: ExecutionContext, pod: NetnsHandle, o: Partial<LaunchOp
 
 for (const [model, queues] of [['tcfilter', 1], ['tcfilter', 2], ['macvtap', 1]] as [Model, number][]) {
   test.serial(`guest pings the peer through ${model} with ${queues} queue(s)`, async (t) => {
-    if (!gate(t)) return;
-    const { pod } = await vethPod(t);
+    if (!requireGuestBoot(t)) return;
+    const { pod } = await podWithPeer(t);
     const progress: string[] = [];
     const r = await launch(t, pod, { model, queues, onProgress: (e) => progress.push(`${e.operation} ${e.step}`) });
     if (r === undefined) return;
@@ -110,14 +70,14 @@ for (const [model, queues] of [['tcfilter', 1], ['tcfilter', 2], ['macvtap', 1]]
  * netns: a wire made of two fds). tcfilter then wires that tap to the VM's.
  */
 test.serial('guest pings the peer through a tuntap endpoint', async (t) => {
-  if (!gate(t)) return;
+  if (!requireGuestBoot(t)) return;
   const pod = await makeNetns(t, 'twlt');
   const peer = await makeNetns(t, 'twlu');
   await sh(['ip', '-n', pod.name, '-batch', '-'], 'tuntap add dev tt0 mode tap vnet_hdr\naddr add 10.90.0.2/24 dev tt0\nlink set tt0 up\n');
   await sh(['ip', '-n', peer.name, '-batch', '-'], `tuntap add dev pt0 mode tap vnet_hdr\naddr add ${PEER}/24 dev pt0\nlink set pt0 up\n`);
   // The pod tap gets carrier (and its IPv6 link-local setup) once the wire holds it.
-  const podFd = openTapQueues(handle(pod.name), 'tt0', { queues: 1, multiQueue: false, vnetHdr: true });
-  const peerFd = openTapQueues(handle(peer.name), 'pt0', { queues: 1, multiQueue: false, vnetHdr: true });
+  const podFd = openTapQueues(netnsHandle(pod.name), 'tt0', { queues: 1, multiQueue: false, vnetHdr: true });
+  const peerFd = openTapQueues(netnsHandle(peer.name), 'pt0', { queues: 1, multiQueue: false, vnetHdr: true });
   if (E.isLeft(podFd) || E.isLeft(peerFd)) return t.fail('opening the wire taps');
   const wire = spawn(
     'qemu-system-x86_64',
@@ -130,15 +90,15 @@ test.serial('guest pings the peer through a tuntap endpoint', async (t) => {
   t.teardown(() => {
     wire.kill('SIGKILL');
   });
-  await settled(pod.name, 'tt0');
-  const r = await launch(t, handle(pod.name), { model: 'tcfilter', queues: 1 });
+  await linkLocalSettled(pod.name, 'tt0');
+  const r = await launch(t, netnsHandle(pod.name), { model: 'tcfilter', queues: 1 });
   if (r === undefined) return;
   t.true(r.attachments.some((a) => a.link === 'tt0'));
 });
 
 test.serial('dry run prints the command line with fd numbers and changes nothing', async (t) => {
-  if (!gate(t)) return;
-  const { pod } = await vethPod(t);
+  if (!requireGuestBoot(t)) return;
+  const { pod } = await podWithPeer(t);
   const before = await netnsState(pod)();
   const r = await launchPod(pod, { model: 'tcfilter', queues: 2, vhost: 'off', ping: [], timeoutMs: 1000, accel: 'tcg', dryRun: true, image: await guestImage() })();
   if (E.isLeft(r)) return t.fail(describeLaunchError(r.left));
@@ -149,13 +109,13 @@ test.serial('dry run prints the command line with fd numbers and changes nothing
 });
 
 test.serial('vhost=on without /dev/vhost-net is a clear error and the netns is restored', async (t) => {
-  if (!gate(t)) return;
+  if (!requireGuestBoot(t)) return;
   if (await sh(['test', '-e', '/dev/vhost-net']).then(() => true, () => false)) {
     t.log('this machine has /dev/vhost-net; the missing-device path is not reachable here');
     t.pass();
     return;
   }
-  const { pod } = await vethPod(t);
+  const { pod } = await podWithPeer(t);
   const before = await netnsState(pod)();
   const r = await launchPod(pod, { model: 'tcfilter', queues: 1, vhost: 'on', ping: [], timeoutMs: 1000, accel: 'tcg', dryRun: false, image: await guestImage() })();
   t.true(E.isLeft(r));
