@@ -7,52 +7,19 @@ import { readdirSync, readlinkSync, statSync } from 'node:fs';
 import test, { type ExecutionContext } from 'ava';
 import * as E from 'fp-ts/lib/Either.js';
 import { attachAll, detach, netnsState, type Attachment, type Model } from '@tapwire/netmodel';
-import { buildGuestImage, type GuestImage } from '@tapwire/qemu';
-import { resolveNetns, type NetnsHandle } from '@tapwire/sys';
+import { guestImage, linkLocalSettled, netnsHandle, requireGuestBoot, vethPod } from '@tapwire/qemu/testing';
+import type { NetnsHandle } from '@tapwire/sys';
 import { classify, scan } from '@tapwire/endpoints';
-import { makeNetns, requireCommand, requireRoot, sh } from '@tapwire/testkit';
+import { makeNetns, sh } from '@tapwire/testkit';
 import { describeLibvirtError } from './errors.js';
 import { launchViaLibvirt, type LibvirtLaunchOptions } from './launch.js';
 
-let image: GuestImage | undefined;
-const guestImage = async (): Promise<GuestImage> => {
-  if (image !== undefined) return image;
-  const r = await buildGuestImage()();
-  if (E.isLeft(r)) throw new Error(`guest image: ${JSON.stringify(r.left)}`);
-  image = r.right;
-  return image;
-};
-
-const gate = (t: ExecutionContext): boolean =>
-  requireRoot(t) && requireCommand(t, 'libvirtd') && requireCommand(t, 'virsh') && requireCommand(t, 'qemu-system-x86_64');
-
-const handle = (name: string): NetnsHandle => {
-  const h = resolveNetns(name);
-  if (E.isLeft(h)) throw new Error(JSON.stringify(h.left));
-  return h.right;
-};
-
-/** IPv6 link-local settles a moment after carrier: snapshot only after it. */
-const settled = async (netns: string, link: string): Promise<void> => {
-  for (let i = 0; i < 100; i++) {
-    const out = await sh(['ip', '-n', netns, '-6', 'addr', 'show', 'dev', link, 'scope', 'link']);
-    if (out.includes('fe80') && !out.includes('tentative')) return;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-};
+const gate = (t: ExecutionContext): boolean => requireGuestBoot(t, 'libvirtd', 'virsh');
 
 /** A pod with `links` veths (eth0, eth1, ...), each to a peer netns at 10.9<i>.0.1. */
-const vethPod = async (t: ExecutionContext, links = 1): Promise<{ pod: NetnsHandle; peers: string[] }> => {
-  const pod = await makeNetns(t, 'twlv');
-  const peers: string[] = [];
-  for (let i = 0; i < links; i++) {
-    const peer = await makeNetns(t, 'twlw');
-    await sh(['ip', '-n', pod.name, '-batch', '-'], [`link add eth${i} type veth peer name p0 netns ${peer.name}`, `addr add 10.9${i}.0.2/24 dev eth${i}`, `link set eth${i} up`].join('\n') + '\n');
-    await sh(['ip', '-n', peer.name, '-batch', '-'], `addr add 10.9${i}.0.1/24 dev p0\nlink set p0 up\n`);
-    await settled(pod.name, `eth${i}`);
-    peers.push(`10.9${i}.0.1`);
-  }
-  return { pod: handle(pod.name), peers };
+const podWithPeers = async (t: ExecutionContext, links = 1): Promise<{ pod: NetnsHandle; peers: string[] }> => {
+  const pod = await vethPod(t, { prefixes: ['twlv', 'twlw'], nets: Array.from({ length: links }, (_, i) => `10.9${i}.0`), defaultRoute: false });
+  return { pod: pod.handle, peers: pod.peers.map((p) => p.addr) };
 };
 
 /** What a launch could leave on the host: daemons, processes in the pod netns, cgroup dirs, work dirs. */
@@ -95,7 +62,7 @@ const launch = async (t: ExecutionContext, pod: NetnsHandle, peers: readonly str
 
 const oneNic = (model: Model, queues: number) => async (t: ExecutionContext) => {
   if (!gate(t)) return;
-  const { pod, peers } = await vethPod(t);
+  const { pod, peers } = await podWithPeers(t);
   const r = await launch(t, pod, peers, { model, queues });
   if (r === undefined) return;
   const nic = r.nics[0];
@@ -112,7 +79,7 @@ test.serial('macvtap, 2 queues', oneNic('macvtap', 2));
 
 test.serial('two NICs: the guest pings both peers', async (t) => {
   if (!gate(t)) return;
-  const { pod, peers } = await vethPod(t, 2);
+  const { pod, peers } = await podWithPeers(t, 2);
   const r = await launch(t, pod, peers, { model: 'tcfilter', queues: 1 });
   t.is(r?.nics.length, 2);
 });
@@ -122,7 +89,7 @@ test.serial("a macvtap whose ifindex is another netns's /dev/tap<ifindex>: the d
   // Another netns takes ifindexes 3..6 with macvtaps first: devtmpfs keeps its /dev/tap3..6.
   const other = await makeNetns(t, 'twlx');
   await sh(['ip', '-n', other.name, '-batch', '-'], ['link add v0 index 2 type veth peer name v1 index 7', ...[3, 4, 5, 6].map((i) => `link add link v0 name m${i} index ${i} type macvtap mode bridge`)].join('\n') + '\n');
-  const { pod, peers } = await vethPod(t);
+  const { pod, peers } = await podWithPeers(t);
   const r = await launch(t, pod, peers, { model: 'macvtap', queues: 1 });
   const b = r?.nics[0]?.backend;
   if (b?.kind !== 'macvtap') return t.fail('no macvtap NIC');
@@ -141,8 +108,8 @@ test.serial("a macvtap made elsewhere and moved into the pod (macvtap-cni's way)
   await sh(['ip', '-n', node.name, '-batch', '-'], [`link add p0 type veth peer name q0 netns ${peer.name}`, 'link set p0 up', 'link add link p0 name net1 type macvtap mode bridge', `link set net1 netns ${pod.name}`].join('\n') + '\n');
   await sh(['ip', '-n', pod.name, '-batch', '-'], 'addr add 10.96.0.2/24 dev net1\nlink set net1 up\n');
   await sh(['ip', '-n', peer.name, '-batch', '-'], 'addr add 10.96.0.1/24 dev q0\nlink set q0 up\n');
-  await settled(pod.name, 'net1');
-  const r = await launch(t, handle(pod.name), ['10.96.0.1'], { model: 'tcfilter', queues: 1 });
+  await linkLocalSettled(pod.name, 'net1');
+  const r = await launch(t, netnsHandle(pod.name), ['10.96.0.1'], { model: 'tcfilter', queues: 1 });
   t.like(r?.nics[0], { link: 'net1', backend: { kind: 'macvtap', device: 'net1' } });
   t.deepEqual(r?.attachments.map((a) => a.model), ['none']);
   t.true(r?.notes.includes("took libvirt's noqueue root qdisc off net1"), JSON.stringify(r?.notes));
@@ -150,7 +117,7 @@ test.serial("a macvtap made elsewhere and moved into the pod (macvtap-cni's way)
 
 test.serial('aborted while the guest boots: Interrupted, and the domain, daemon and attachments are gone', async (t) => {
   if (!gate(t)) return;
-  const { pod, peers } = await vethPod(t);
+  const { pod, peers } = await podWithPeers(t);
   const before = await netnsState(pod)();
   const traces = hostTraces(pod);
   const abort = new AbortController();
@@ -167,7 +134,7 @@ test.serial('aborted while the guest boots: Interrupted, and the domain, daemon 
 
 test.serial('dry run on a pod already attached (macvtap): the XML of its attachment, the same guest config as before attaching, nothing changed', async (t) => {
   if (!gate(t)) return;
-  const { pod, peers } = await vethPod(t);
+  const { pod, peers } = await podWithPeers(t);
   const cmdlineOf = (xml: string) => /<cmdline>(.*)<\/cmdline>/.exec(xml)?.[1];
   const fresh = await launchViaLibvirt(pod, { model: 'macvtap', queues: 2, ping: peers, timeoutMs: 1_000, dryRun: true })();
   if (E.isLeft(fresh)) return t.fail(describeLibvirtError(fresh.left));

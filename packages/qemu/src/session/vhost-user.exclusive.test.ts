@@ -9,37 +9,22 @@ import { join } from 'node:path';
 import test, { type ExecutionContext } from 'ava';
 import * as E from 'fp-ts/lib/Either.js';
 import { netnsState } from '@tapwire/netmodel';
-import { resolveNetns, type NetnsHandle } from '@tapwire/sys';
-import { makeNetns, requireCommand, requireRoot, sh } from '@tapwire/testkit';
+import type { NetnsHandle } from '@tapwire/sys';
+import { makeNetns, sh } from '@tapwire/testkit';
 import { renderQemuArgv } from '../args/index.js';
 import { startQemu, type QemuProcess } from '../args/testing/qemu-process.js';
 import { connectTestQmp } from '../args/testing/qemu-qmp.js';
 import { startTestpmd, TESTPMD, type Testpmd } from '../args/testing/testpmd.js';
-import { buildGuestImage, renderGuestCmdline, type GuestImage } from '../guest/index.js';
+import { renderGuestCmdline } from '../guest/index.js';
 import { describeLaunchError } from './errors.js';
 import { launchPod } from './launch-pod.js';
+import { guestImage, netnsHandle, QEMU, requireGuestBoot } from '../testing/guest-pod.js';
 
-const QEMU = 'qemu-system-x86_64';
 /** TCG guests share two cores with testpmd's polling thread: generous. */
 const GUEST_MS = 240_000;
 const TESTPMD_READY_MS = 60_000;
 
-let image: GuestImage | undefined;
-const guestImage = async (): Promise<GuestImage> => {
-  if (image !== undefined) return image;
-  const r = await buildGuestImage()();
-  if (E.isLeft(r)) throw new Error(`guest image: ${JSON.stringify(r.left)}`);
-  image = r.right;
-  return image;
-};
-
-const gate = (t: ExecutionContext): boolean => requireRoot(t) && requireCommand(t, QEMU) && requireCommand(t, TESTPMD);
-
-const handle = (name: string): NetnsHandle => {
-  const h = resolveNetns(name);
-  if (E.isLeft(h)) throw new Error(JSON.stringify(h.left));
-  return h.right;
-};
+const gate = (t: ExecutionContext): boolean => requireGuestBoot(t, TESTPMD);
 
 /** A private --vhost-user-dir, removed on teardown. */
 const vhostUserDir = (t: ExecutionContext): string => {
@@ -62,7 +47,7 @@ const socketFor = (dir: string, addr: string): string => {
 const vhostUserPod = async (t: ExecutionContext, addr: string): Promise<NetnsHandle> => {
   const pod = await makeNetns(t, 'twvp');
   await sh(['ip', '-n', pod.name, '-batch', '-'], `link add eth0 type veth peer name eth0p\naddr add ${addr}/24 dev eth0\nlink set eth0 up\n`);
-  return handle(pod.name);
+  return netnsHandle(pod.name);
 };
 
 const stopAndCount = async (t: ExecutionContext, pmd: Testpmd): Promise<void> => {
@@ -79,7 +64,7 @@ for (const queues of [1, 2]) {
     const peer = await makeNetns(t, 'twvq');
     const pod = await vhostUserPod(t, '10.91.0.2');
     const pmd = await startTestpmd(t, {
-      ns: handle(peer.name),
+      ns: netnsHandle(peer.name),
       ports: [{ kind: 'vhost', socket: socketFor(dir, '10.91.0.2') }, { kind: 'tap', iface: 'vut0' }],
       queues,
       readyWithinMs: TESTPMD_READY_MS,
@@ -179,7 +164,7 @@ test.serial('two guests ping each other through one testpmd', async (t) => {
   const a = { socket: socketFor(dir, '10.92.0.2'), mac: '52:54:00:92:00:02', addr: '10.92.0.2', ping: '10.92.0.3' };
   const b = { socket: socketFor(dir, '10.92.0.3'), mac: '52:54:00:92:00:03', addr: '10.92.0.3', ping: '10.92.0.2' };
   const pmd = await startTestpmd(t, {
-    ns: handle(ns.name),
+    ns: netnsHandle(ns.name),
     ports: [{ kind: 'vhost', socket: a.socket }, { kind: 'vhost', socket: b.socket }],
     queues: 1,
     readyWithinMs: TESTPMD_READY_MS,
