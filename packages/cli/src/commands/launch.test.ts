@@ -83,6 +83,18 @@ test.serial('text mode: the stages once (live on stderr), no stage table after t
   t.deepEqual(await qemuPidsIn(pod.path), []);
 });
 
+/** The netns state once two reads 250 ms apart agree (at most ~10 s). */
+const settledState = async (handle: Parameters<typeof netnsState>[0]) => {
+  let last = await netnsState(handle)();
+  for (let i = 0; i < 40; i++) {
+    await new Promise((r) => setTimeout(r, 250));
+    const now = await netnsState(handle)();
+    if (JSON.stringify(now) === JSON.stringify(last)) return now;
+    last = now;
+  }
+  return last;
+};
+
 test.serial('dry run on a pod `tapwire attach` attached with macvtap: the command line, nothing changed', async (t) => {
   if (!requireGuestBoot(t)) return;
   const pod = await podWithPeer(t);
@@ -91,7 +103,9 @@ test.serial('dry run on a pod `tapwire attach` attached with macvtap: the comman
     await tapwire(['detach', pod.name, '--all'], 60_000);
   });
   t.is(attached.exitCode, 0, `${attached.stdout}\n${attached.stderr}`);
-  const before = await netnsState(pod.handle)();
+  // The kernel gives the new macvtap its link-local address and fe80::/64 route after
+  // attach returns (DAD; slower under load): compare against the settled netns.
+  const before = await settledState(pod.handle);
   // No --model: the attachment is used as it is.
   const r = await tapwire(['launch', pod.name, '--dry-run', '--ping', PEER], 60_000);
   t.is(r.exitCode, 0, `${r.stdout}\n${r.stderr}`);
