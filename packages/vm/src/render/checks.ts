@@ -1,5 +1,7 @@
 // Field checks every renderer shares, each naming the VMM and the field.
+import * as A from 'fp-ts/lib/Array.js';
 import * as E from 'fp-ts/lib/Either.js';
+import { pipe } from 'fp-ts/lib/function.js';
 import type { NicSpec } from '../nic.js';
 import { badField, type RenderError, type Vmm } from './errors.js';
 import type { GuestMachine } from './guest.js';
@@ -63,3 +65,15 @@ export const checkVcpusCoverQueues = (vmm: Vmm, m: GuestMachine, nics: readonly 
     ? E.right(undefined)
     : E.left({ _tag: 'UnsupportedQueues', vmm, nic: wide.id, queues: wide.queues, why: `the VM has ${m.vcpus} vCPUs; give it at least one per queue pair` });
 };
+
+/** The checks every renderer makes before its own: the machine, unique NIC ids, a vCPU per queue pair. */
+export const checkMachineAndNics = (vmm: Vmm, m: GuestMachine, nics: readonly NicSpec[]): E.Either<RenderError, void> =>
+  pipe(
+    checkMachine(vmm, m),
+    E.chain(() => checkNicIds(vmm, nics)),
+    E.chain(() => checkVcpusCoverQueues(vmm, m, nics)),
+  );
+
+/** Renders every NIC in order, stopping at the first that the VMM cannot take. */
+export const renderEach = <T>(nics: readonly NicSpec[], render: (n: NicSpec) => E.Either<RenderError, T>): E.Either<RenderError, readonly T[]> =>
+  A.traverse(E.Applicative)(render)([...nics]);

@@ -10,7 +10,7 @@
 // needs KVM; it places PCI devices itself (only a segment can be chosen).
 import * as E from 'fp-ts/lib/Either.js';
 import { nicsNeedSharedMemory, type NicFds, type NicSpec } from '../nic.js';
-import { checkMac, checkMachine, checkNicIds, checkPositiveInt, checkVcpusCoverQueues } from './checks.js';
+import { checkMac, checkMachineAndNics, checkPositiveInt } from './checks.js';
 import { badField, unsupportedBackend, type RenderError } from './errors.js';
 import type { GuestMachine } from './guest.js';
 
@@ -74,12 +74,8 @@ export const renderCloudHypervisorArgv = (
   fdsOf: (i: number) => NicFds | undefined = () => undefined,
 ): E.Either<RenderError, string[]> => {
   if (m.accel !== 'kvm') return E.left(badField(VMM, 'machine', 'accel', m.accel, 'kvm (cloud-hypervisor has no emulator)'));
-  const machine = checkMachine(VMM, m);
-  if (E.isLeft(machine)) return machine;
-  const ids = checkNicIds(VMM, nics);
-  if (E.isLeft(ids)) return ids;
-  const cover = checkVcpusCoverQueues(VMM, m, nics);
-  if (E.isLeft(cover)) return cover;
+  const checked = checkMachineAndNics(VMM, m, nics);
+  if (E.isLeft(checked)) return checked;
   const serial = checkOptionValue('machine', 'serialLog', m.serialLog);
   if (E.isLeft(serial)) return serial;
   const net: string[] = [];

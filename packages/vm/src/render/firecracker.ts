@@ -10,7 +10,7 @@
 // Its serial console is its stdout: serialLog is where the caller writes it.
 import * as E from 'fp-ts/lib/Either.js';
 import type { NicSpec } from '../nic.js';
-import { checkMac, checkMachine, checkNicIds, checkVcpusCoverQueues } from './checks.js';
+import { checkMac, checkMachineAndNics, renderEach } from './checks.js';
 import { badField, unsupportedBackend, type RenderError } from './errors.js';
 import type { GuestMachine } from './guest.js';
 
@@ -43,22 +43,14 @@ export const renderFirecrackerNic = (nic: NicSpec): E.Either<RenderError, Firecr
 
 export const renderFirecrackerConfig = (m: GuestMachine, nics: readonly NicSpec[]): E.Either<RenderError, FirecrackerConfig> => {
   if (m.accel !== 'kvm') return E.left(badField(VMM, 'machine', 'accel', m.accel, 'kvm (Firecracker has no emulator)'));
-  const machine = checkMachine(VMM, m);
-  if (E.isLeft(machine)) return machine;
-  const ids = checkNicIds(VMM, nics);
-  if (E.isLeft(ids)) return ids;
-  const cover = checkVcpusCoverQueues(VMM, m, nics);
-  if (E.isLeft(cover)) return cover;
-  const ifaces: FirecrackerNetworkInterface[] = [];
-  for (const n of nics) {
-    const r = renderFirecrackerNic(n);
-    if (E.isLeft(r)) return r;
-    ifaces.push(r.right);
-  }
+  const checked = checkMachineAndNics(VMM, m, nics);
+  if (E.isLeft(checked)) return checked;
+  const ifaces = renderEach(nics, renderFirecrackerNic);
+  if (E.isLeft(ifaces)) return ifaces;
   return E.right({
     'boot-source': { kernel_image_path: m.kernel, boot_args: m.cmdline, ...(m.initrd === undefined ? {} : { initrd_path: m.initrd }) },
     'machine-config': { vcpu_count: m.vcpus, mem_size_mib: m.memMiB },
     drives: [],
-    'network-interfaces': ifaces,
+    'network-interfaces': ifaces.right,
   });
 };

@@ -12,7 +12,7 @@
 // /dev/tap<ifindex> is opened N times.
 import * as E from 'fp-ts/lib/Either.js';
 import { nicsNeedSharedMemory, type NicSpec } from '../nic.js';
-import { checkMac, checkMachine, checkNicIds, checkPci, checkPositiveInt, checkVcpusCoverQueues, type PciParts } from './checks.js';
+import { checkMac, checkMachineAndNics, checkPci, checkPositiveInt, renderEach, type PciParts } from './checks.js';
 import { unsupportedBackend, type RenderError } from './errors.js';
 import type { GuestMachine } from './guest.js';
 import { emptyElement, xmlAttr, xmlText } from './xml.js';
@@ -101,18 +101,10 @@ export const renderLibvirtNic = (nic: NicSpec): E.Either<RenderError, string[]> 
 
 /** A whole transient domain: direct kernel boot, serial console to a file, the NICs in order. */
 export const renderLibvirtDomain = (m: GuestMachine, nics: readonly NicSpec[]): E.Either<RenderError, string> => {
-  const machine = checkMachine(VMM, m);
-  if (E.isLeft(machine)) return machine;
-  const ids = checkNicIds(VMM, nics);
-  if (E.isLeft(ids)) return ids;
-  const cover = checkVcpusCoverQueues(VMM, m, nics);
-  if (E.isLeft(cover)) return cover;
-  const rendered: string[] = [];
-  for (const n of nics) {
-    const r = renderLibvirtNic(n);
-    if (E.isLeft(r)) return r;
-    rendered.push(...r.right);
-  }
+  const checked = checkMachineAndNics(VMM, m, nics);
+  if (E.isLeft(checked)) return checked;
+  const rendered = renderEach(nics, renderLibvirtNic);
+  if (E.isLeft(rendered)) return rendered;
   const lines = [
     `<domain type='${m.accel === 'kvm' ? 'kvm' : 'qemu'}'>`,
     ...indent([
@@ -141,7 +133,7 @@ export const renderLibvirtDomain = (m: GuestMachine, nics: readonly NicSpec[]): 
       '<on_crash>destroy</on_crash>',
       '<devices>',
       ...indent([
-        ...rendered,
+        ...rendered.right.flat(),
         // libvirt adds a USB controller to q35 unless told not to: the guest would probe it at boot.
         emptyElement('controller', [['type', 'usb'], ['model', 'none']]),
         `<serial type='file'>`,
