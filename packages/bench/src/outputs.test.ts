@@ -5,13 +5,13 @@
 // for it: a write anywhere in the checkout fails the run. (The tree is shared
 // with people editing it, so a before/after `git status` of the whole tree
 // around a seconds-long run would blame the bench for their edits.)
-import { mkdtempSync, readFileSync, readdirSync, readlinkSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import test, { type ExecutionContext } from 'ava';
 import { execa } from 'execa';
-import { requireCommand, requireRoot } from '@tapwire/testkit';
+import { privateMountNs, requireCommand, requireRoot } from '@tapwire/testkit';
 import { DOCS_DIR, OUTPUT_FILES, writeRunOutputs } from './outputs.js';
 import type { BenchResults } from './results.js';
 
@@ -72,26 +72,9 @@ test.serial('write step with --write: the three files in the kept-results dir', 
  * the host). Nothing made in it is seen outside; it ends with the test.
  */
 const withReadOnlyRepo = async (t: ExecutionContext) => {
-  const holder = execa('unshare', ['--mount', '--propagation', 'slave', 'sleep', 'infinity'], { reject: false });
-  t.teardown(() => {
-    holder.kill('SIGKILL');
-  });
-  const pid = String(holder.pid);
-  // Until unshare has run, the holder is in our mount namespace, where the
-  // mount below would make the checkout read-only for everyone.
-  const ours = readlinkSync('/proc/self/ns/mnt');
-  const unshared = (): boolean => {
-    try {
-      return readlinkSync(`/proc/${pid}/ns/mnt`) !== ours && readFileSync(`/proc/${pid}/comm`, 'utf8').trim() === 'sleep';
-    } catch {
-      return false;
-    }
-  };
-  for (let i = 0; i < 250 && !unshared(); i++) await new Promise((r) => setTimeout(r, 20));
-  if (!unshared()) throw new Error(`unshare --mount (pid ${pid}) did not get a mount namespace of its own`);
-  await execa('nsenter', ['-t', pid, '-m', 'mount', '--bind', '-o', 'ro', REPO, REPO]);
-  return (argv: readonly string[], o: { readonly timeout: number; readonly env: Record<string, string> }) =>
-    execa('nsenter', ['-t', pid, '-m', ...argv], { reject: false, timeout: o.timeout, env: o.env });
+  const ns = await privateMountNs(t);
+  await execa('nsenter', ['-t', ns.pid, '-m', 'mount', '--bind', '-o', 'ro', REPO, REPO]);
+  return ns.run;
 };
 
 test.serial('pnpm bench at its smallest (1 link, 1 run, no boot, no CNI) runs with the checkout read-only and says where its report is', async (t) => {

@@ -3,3 +3,4 @@
 export { requireRoot, requireCommand, ciStrict } from './gate.js';
 export { makeNetns, uniqueName, sh } from './netns.js';
 export { writePodmanConf, type PodmanConfEnv } from './podman-conf.js';
+export { privateMountNs, type PrivateMountNs } from './mount-ns.js';

@@ -9,7 +9,7 @@ import { fileURLToPath } from 'node:url';
 import test, { type ExecutionContext } from 'ava';
 import { execa } from 'execa';
 import type { StageEvent } from '@tapwire/qemu';
-import { makeNetns, requireCommand, requireRoot, sh } from '@tapwire/testkit';
+import { makeNetns, privateMountNs, requireCommand, requireRoot, sh } from '@tapwire/testkit';
 import { progressPrinter } from '../progress.js';
 
 const BIN = fileURLToPath(new URL('../../bin/tapwire.js', import.meta.url));
@@ -140,26 +140,10 @@ const withFreshKvmVerdict = async (t: ExecutionContext) => {
   const dir = mkdtempSync(join(tmpdir(), 'tw-kvm-verdict-'));
   t.teardown(() => rmSync(dir, { recursive: true, force: true }));
   mkdirSync(KVM_VERDICT_DIR, { recursive: true });
-  const holder = execa('unshare', ['--mount', '--propagation', 'slave', 'sleep', 'infinity'], { reject: false });
-  t.teardown(() => {
-    holder.kill('SIGKILL');
-  });
-  const pid = String(holder.pid);
-  // Until unshare has run, the holder is in our mount namespace, where the
-  // bind mount below would hide the host's cache from everyone.
-  const ours = readlinkSync('/proc/self/ns/mnt');
-  const unshared = (): boolean => {
-    try {
-      return readlinkSync(`/proc/${pid}/ns/mnt`) !== ours && readFileSync(`/proc/${pid}/comm`, 'utf8').trim() === 'sleep';
-    } catch {
-      return false;
-    }
-  };
-  for (let i = 0; i < 250 && !unshared(); i++) await new Promise((r) => setTimeout(r, 20));
-  if (!unshared()) throw new Error(`unshare --mount (pid ${pid}) did not get a mount namespace of its own`);
-  await execa('nsenter', ['-t', pid, '-m', 'mount', '--bind', dir, KVM_VERDICT_DIR]);
+  const ns = await privateMountNs(t);
+  await execa('nsenter', ['-t', ns.pid, '-m', 'mount', '--bind', dir, KVM_VERDICT_DIR]);
   return {
-    run: (argv: readonly string[], o: { readonly timeout: number }) => execa('nsenter', ['-t', pid, '-m', ...argv], { reject: false, timeout: o.timeout }),
+    run: ns.run,
     /** What the run decided about KVM (undefined: it never tried KVM). */
     verdict: (): { hangs?: boolean } | undefined => (existsSync(join(dir, 'kvm-verdict.json')) ? (JSON.parse(readFileSync(join(dir, 'kvm-verdict.json'), 'utf8')) as { hangs?: boolean }) : undefined),
   };
