@@ -3,29 +3,16 @@
 // gone and the netns as found; the text output shows the stages once (live,
 // on stderr) and no table after them; a dry run works on a pod that
 // `tapwire attach` attached beforehand.
-import { readlinkSync, statSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import test, { type ExecutionContext } from 'ava';
 import { execa } from 'execa';
 import * as E from 'fp-ts/lib/Either.js';
 import { netnsState } from '@tapwire/netmodel';
-import { guestImage, requireGuestBoot, vethPod } from '@tapwire/qemu/testing';
+import { guestImage, qemuPidsIn, requireGuestBoot, vethPod } from '@tapwire/qemu/testing';
 
 const BIN = fileURLToPath(new URL('../../bin/tapwire.js', import.meta.url));
 const PEER = '10.93.0.1';
 
-/** QEMU processes whose netns is the given one (QEMU's argv does not name the netns). */
-const qemuPidsIn = async (nsPath: string): Promise<string[]> => {
-  const inode = statSync(nsPath).ino;
-  const pids = (await execa('pgrep', ['-f', 'qemu-system-x86_64'], { reject: false })).stdout.split('\n').filter(Boolean);
-  return pids.filter((pid) => {
-    try {
-      return readlinkSync(`/proc/${pid}/ns/net`) === `net:[${inode}]`;
-    } catch {
-      return false;
-    }
-  });
-};
 
 /** eth0 (veth) to a peer netns, default route via the peer; IPv6 link-local settled. */
 const podWithPeer = (t: ExecutionContext) => vethPod(t, { prefixes: ['twcl', 'twcm'], nets: ['10.93.0'], defaultRoute: true });
@@ -83,13 +70,17 @@ test.serial('text mode: the stages once (live on stderr), no stage table after t
   t.deepEqual(await qemuPidsIn(pod.path), []);
 });
 
-/** The netns state once two reads 250 ms apart agree (at most ~10 s). */
-const settledState = async (handle: Parameters<typeof netnsState>[0]) => {
-  let last = await netnsState(handle)();
+/**
+ * The netns state once IPv6 has settled (no address still tentative: DAD ends by
+ * adding routes) and two reads 250 ms apart agree (at most ~10 s).
+ */
+const settledState = async (pod: { readonly name: string; readonly handle: Parameters<typeof netnsState>[0] }) => {
+  let last = await netnsState(pod.handle)();
   for (let i = 0; i < 40; i++) {
     await new Promise((r) => setTimeout(r, 250));
-    const now = await netnsState(handle)();
-    if (JSON.stringify(now) === JSON.stringify(last)) return now;
+    const tentative = (await execa('ip', ['-n', pod.name, '-6', 'addr', 'show', 'tentative'], { reject: false })).stdout.trim();
+    const now = await netnsState(pod.handle)();
+    if (tentative === '' && JSON.stringify(now) === JSON.stringify(last)) return now;
     last = now;
   }
   return last;
@@ -105,7 +96,7 @@ test.serial('dry run on a pod `tapwire attach` attached with macvtap: the comman
   t.is(attached.exitCode, 0, `${attached.stdout}\n${attached.stderr}`);
   // The kernel gives the new macvtap its link-local address and fe80::/64 route after
   // attach returns (DAD; slower under load): compare against the settled netns.
-  const before = await settledState(pod.handle);
+  const before = await settledState(pod);
   // No --model: the attachment is used as it is.
   const r = await tapwire(['launch', pod.name, '--dry-run', '--ping', PEER], 60_000);
   t.is(r.exitCode, 0, `${r.stdout}\n${r.stderr}`);
