@@ -5,6 +5,7 @@ import test from 'ava';
 import * as E from 'fp-ts/lib/Either.js';
 import { describePodError } from './errors.js';
 import { nadsOfManifest, readNadDir } from './nad.js';
+import { DATAPLANE_NAD } from './testing/rig.js';
 
 // The macvtap-cni README's NAD, as a file with a ConfigMap and an empty document.
 const DATAPLANE = `kind: ConfigMap
@@ -15,20 +16,7 @@ data:
   DP_MACVTAP_CONF: '[]'
 ---
 ---
-kind: NetworkAttachmentDefinition
-apiVersion: k8s.cni.cncf.io/v1
-metadata:
-  name: dataplane
-  annotations:
-    k8s.v1.cni.cncf.io/resourceName: macvtap.network.kubevirt.io/dataplane
-spec:
-  config: '{
-      "cniVersion": "0.3.1",
-      "name": "dataplane",
-      "type": "macvtap",
-      "mtu": 1500
-    }'
-`;
+${DATAPLANE_NAD}`;
 
 test('multi-document manifests: NADs taken, other kinds and empty documents left alone, namespace defaults to default', (t) => {
   const r = nadsOfManifest(DATAPLANE, 'dp.yaml');

@@ -11,36 +11,10 @@ import { requireCommand, requireRoot, sh } from '@tapwire/testkit';
 import { podDown } from './down.js';
 import { describePodError } from './errors.js';
 import { readState, readStatus } from './state.js';
-import { linksIn, netnsExists, podRig, type PodRig } from './testing/rig.js';
-import { podUp, type UpOptions } from './up.js';
+import { DATAPLANE_NAD, linksIn, netnsExists, podRig, rigUpOptions } from './testing/rig.js';
+import { podUp } from './up.js';
 
-// macvtap-cni README, "Usage", verbatim.
-const DATAPLANE_NAD = `kind: NetworkAttachmentDefinition
-apiVersion: k8s.cni.cncf.io/v1
-metadata:
-  name: dataplane
-  annotations:
-    k8s.v1.cni.cncf.io/resourceName: macvtap.network.kubevirt.io/dataplane
-spec:
-  config: '{
-      "cniVersion": "0.3.1",
-      "name": "dataplane",
-      "type": "macvtap",
-      "mtu": 1500
-    }'
-`;
 
-const options = (rig: PodRig, name: string, networks: string, extra: Partial<UpOptions> = {}): UpOptions => ({
-  name,
-  namespace: 'default',
-  nadDir: rig.nadDir,
-  networks,
-  confDir: rig.confDir,
-  cniPath: rig.cniPath,
-  stateRoot: rig.stateRoot,
-  nodeNetns: rig.node.path,
-  ...extra,
-});
 
 const macvtapsIn = async (ns: string): Promise<string[]> => (await linksIn(ns)).filter((l) => l.linkinfo?.info_kind === 'macvtap').map((l) => l.ifname);
 
@@ -55,7 +29,7 @@ test('macvtap-cni dataplane NAD: resourceName through the device plugin as devic
   const [a, b, c] = [rig.podName(), rig.podName(), rig.podName()];
 
   const started = Date.now();
-  const upA = await podUp(options(rig, a, '[{"name":"dataplane","mac":"02:23:45:67:89:01"}]', dp))();
+  const upA = await podUp(rigUpOptions(rig, a, '[{"name":"dataplane","mac":"02:23:45:67:89:01"}]', dp))();
   t.log(`pod up with a device plugin allocation took ${Date.now() - started} ms`);
   if (E.isLeft(upA)) return t.fail(describePodError(upA.left));
   const net1 = (await linksIn(a)).find((l) => l.ifname === 'net1');
@@ -68,7 +42,7 @@ test('macvtap-cni dataplane NAD: resourceName through the device plugin as devic
 
   // kubelet's accounting, under the node's lock: of two pods started at once, one gets the
   // last device and the other finds none left (and is undone).
-  const [upB, upC] = await Promise.all([podUp(options(rig, b, 'dataplane', dp))(), podUp(options(rig, c, 'dataplane', dp))()]);
+  const [upB, upC] = await Promise.all([podUp(rigUpOptions(rig, b, 'dataplane', dp))(), podUp(rigUpOptions(rig, c, 'dataplane', dp))()]);
   const [won, lost] = E.isRight(upB) ? [b, upC] : [c, upB];
   t.like(readState(rig.stateRoot, won), { right: { networks: [{ deviceId: 'dataplaneMvp1' }] } });
   t.true(E.isLeft(lost) && /no device of macvtap\.network\.kubevirt\.io\/dataplane: no Healthy device left of 2/.test(describePodError(lost.left)), E.isLeft(lost) ? describePodError(lost.left) : 'both up');
@@ -101,7 +75,7 @@ test('tap NAD with multiQueue/owner/group/selinuxcontext: the pod gets ext0 with
   const nad = (n: string, c: object) => `apiVersion: k8s.cni.cncf.io/v1\nkind: NetworkAttachmentDefinition\nmetadata:\n  name: ${n}\n  namespace: mmirecki\nspec:\n  config: '${JSON.stringify(c)}'\n`;
   rig.writeNads('tap.yaml', `${nad('tap', config)}---\n${nad('tap-root', rootOnly)}`);
   const name = rig.podName();
-  const up = await podUp(options(rig, name, '[{"name":"tap","namespace":"mmirecki","interface":"ext0","mac":"50:00:00:00:00:10"}, {"name":"tap-root","namespace":"mmirecki"}]'))();
+  const up = await podUp(rigUpOptions(rig, name, '[{"name":"tap","namespace":"mmirecki","interface":"ext0","mac":"50:00:00:00:00:10"}, {"name":"tap-root","namespace":"mmirecki"}]'))();
   if (E.isLeft(up)) return t.fail(describePodError(up.left));
   const ext0 = (await linksIn(name)).find((l) => l.ifname === 'ext0');
   t.like(ext0, { address: '50:00:00:00:00:10', linkinfo: { info_kind: 'tun', info_data: { type: 'tap', multi_queue: true } } });

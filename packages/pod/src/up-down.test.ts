@@ -8,7 +8,7 @@ import { requireCommand, requireRoot, sh, uniqueName } from '@tapwire/testkit';
 import { podDown } from './down.js';
 import { describePodError } from './errors.js';
 import { readState, readStatus } from './state.js';
-import { linksIn, netnsExists, podRig, type PodRig } from './testing/rig.js';
+import { linksIn, netnsExists, podRig, rigUpOptions, type PodRig } from './testing/rig.js';
 import { podUp, type UpOptions } from './up.js';
 
 const gate = (t: Parameters<typeof requireRoot>[0]): boolean => requireRoot(t) && requireCommand(t, '/usr/lib/cni/bridge') && requireCommand(t, 'nsenter');
@@ -35,17 +35,8 @@ const threeNetworks = (rig: PodRig, third: number) => {
   return defaultConf;
 };
 
-const options = (rig: PodRig, name: string, networks: string, defaultConf?: string): UpOptions => ({
-  name,
-  namespace: 'default',
-  nadDir: rig.nadDir,
-  networks,
-  confDir: rig.confDir,
-  cniPath: rig.cniPath,
-  stateRoot: rig.stateRoot,
-  nodeNetns: rig.node.path,
-  ...(defaultConf === undefined ? {} : { defaultConf }),
-});
+const options = (rig: PodRig, name: string, networks: string, defaultConf?: string): UpOptions =>
+  rigUpOptions(rig, name, networks, defaultConf === undefined ? {} : { defaultConf });
 
 const veths = async (ns: string): Promise<string[]> => (await linksIn(ns)).filter((l) => l.linkinfo?.info_kind === 'veth').map((l) => l.ifname);
 

@@ -10,6 +10,7 @@ import type { ExecutionContext } from 'ava';
 import { execa } from 'execa';
 import { installPlugins } from '@tapwire/cni';
 import { makeNetns, sh, uniqueName } from '@tapwire/testkit';
+import type { UpOptions } from '../up.js';
 
 export interface PodRig {
   readonly node: { readonly name: string; readonly path: string };
@@ -82,3 +83,32 @@ export interface IpLink {
 
 export const linksIn = async (ns: string): Promise<readonly IpLink[]> => JSON.parse(await sh(['ip', '-n', ns, '-j', '-d', 'addr', 'show'])) as IpLink[];
 export const netnsExists = async (name: string): Promise<boolean> => (await sh(['ip', 'netns', 'list'])).split('\n').some((l) => l.split(' ')[0] === name);
+
+/** macvtap-cni README, "Usage": its dataplane NAD, verbatim. */
+export const DATAPLANE_NAD = `kind: NetworkAttachmentDefinition
+apiVersion: k8s.cni.cncf.io/v1
+metadata:
+  name: dataplane
+  annotations:
+    k8s.v1.cni.cncf.io/resourceName: macvtap.network.kubevirt.io/dataplane
+spec:
+  config: '{
+      "cniVersion": "0.3.1",
+      "name": "dataplane",
+      "type": "macvtap",
+      "mtu": 1500
+    }'
+`;
+
+/** podUp's options for a pod on the rig (namespace default), plus whatever a test adds. */
+export const rigUpOptions = (rig: PodRig, name: string, networks: string, extra: Partial<UpOptions> = {}): UpOptions => ({
+  name,
+  namespace: 'default',
+  nadDir: rig.nadDir,
+  networks,
+  confDir: rig.confDir,
+  cniPath: rig.cniPath,
+  stateRoot: rig.stateRoot,
+  nodeNetns: rig.node.path,
+  ...extra,
+});
