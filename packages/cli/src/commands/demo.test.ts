@@ -2,13 +2,14 @@
 // promise that an interrupted launch leaves nothing behind. Also how the
 // stages read when KVM gives way to TCG: the fallback is a note on the boot
 // line, never a failure, and every stage is listed once.
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, readlinkSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import test, { type ExecutionContext } from 'ava';
 import { execa } from 'execa';
 import type { StageEvent } from '@tapwire/qemu';
+import { qemuPidsIn } from '@tapwire/qemu/testing';
 import { makeNetns, privateMountNs, requireCommand, requireRoot, sh } from '@tapwire/testkit';
 import { progressPrinter } from '../progress.js';
 
@@ -18,18 +19,6 @@ const STAGE_NAMES = ['scan', 'attach', 'fds', 'boot', 'net-up', 'ping', 'teardow
 const KVM_VERDICT_DIR = '/run/tapwire';
 const FALLBACK_NOTE = 'KVM unusable here: fell back to TCG';
 
-/** QEMU processes whose netns is the given one (QEMU's argv does not name the netns). */
-const qemuPidsIn = async (nsPath: string): Promise<string[]> => {
-  const inode = statSync(nsPath).ino;
-  const pids = (await execa('pgrep', ['-f', 'qemu-system-x86_64'], { reject: false })).stdout.split('\n').filter(Boolean);
-  return pids.filter((pid) => {
-    try {
-      return readlinkSync(`/proc/${pid}/ns/net`) === `net:[${inode}]`;
-    } catch {
-      return false;
-    }
-  });
-};
 
 // The events launchPod emitted on this host (KVM opens, QEMU asserts under
 // it, TCG boots), recorded with a fresh verdict cache.

@@ -2,13 +2,14 @@
 // tc-redirect-tap chained after the reference plugins: the guest boots on the
 // tap the plugin made (launch reuses it, and leaves it to the runtime's DEL)
 // and pings the pod's gateway.
-import { mkdtempSync, readlinkSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { basename } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import test, { type ExecutionContext } from 'ava';
 import { execa } from 'execa';
 import { bundlePlugins } from '@tapwire/cni';
 import { requireCommand, requireRoot, sh, uniqueName } from '@tapwire/testkit';
+import { qemuPidsIn } from '@tapwire/qemu/testing';
 import { hostLocal, leases, podmanEnv, REFERENCE_DIR } from './testing.js';
 
 const BIN = fileURLToPath(new URL('../../bin/tapwire.js', import.meta.url));
@@ -36,24 +37,6 @@ const podLinks = async (netns: string): Promise<string[]> =>
     (l) => `${l.ifname} ${l.linkinfo?.info_kind ?? '-'} ${l.address ?? '-'}`,
   );
 
-/** QEMU processes in the netns (QEMU's argv does not name it), after up to 2 s for one quitting. */
-const qemuPidsIn = async (netns: string): Promise<string[]> => {
-  const inode = statSync(netns).ino;
-  let found: string[] = [];
-  for (let i = 0; i < 20; i += 1) {
-    const pids = (await execa('pgrep', ['-f', 'qemu-system-x86_64'], { reject: false })).stdout.split('\n').filter(Boolean);
-    found = pids.filter((pid) => {
-      try {
-        return readlinkSync(`/proc/${pid}/ns/net`) === `net:[${inode}]`;
-      } catch {
-        return false;
-      }
-    });
-    if (found.length === 0) return [];
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  return found;
-};
 
 interface LaunchJson {
   readonly ok: boolean;
@@ -80,7 +63,7 @@ for (const [first, third] of [['bridge', 7], ['ptp', 8]] as const) {
     t.deepEqual(out.guest?.pings.map((p) => [p.addr, p._tag]), [[gateway, 'PingOk']]);
     t.deepEqual(out.attachments.map((a) => [a.link, a.existing === true]), [['eth0', true]], 'launch reused the tap tc-redirect-tap made');
     t.deepEqual(await podLinks(c.netns), linksBefore, 'launch left the pod as the runtime made it');
-    t.deepEqual(await qemuPidsIn(c.netns), [], 'no QEMU left in the pod netns');
+    t.deepEqual(await qemuPidsIn(c.netns, 2_000), [], 'no QEMU left in the pod netns');
     t.is((await env.podman(['rm', '--force', '--time', '0', c.id])).exitCode, 0);
     t.deepEqual(leases(env.ipamDir), []);
   });

@@ -3,7 +3,9 @@
 // once per test process, and a pod netns wired by veths to peer netns. Every
 // netns is made with testkit's makeNetns, so it goes on teardown. Exported as
 // @tapwire/qemu/testing, which the published package leaves out.
+import { readlinkSync, statSync } from 'node:fs';
 import type { ExecutionContext } from 'ava';
+import { execa } from 'execa';
 import * as E from 'fp-ts/lib/Either.js';
 import { resolveNetns, type NetnsHandle } from '@tapwire/sys';
 import { makeNetns, requireCommand, requireRoot, sh } from '@tapwire/testkit';
@@ -81,4 +83,25 @@ export const vethPod = async (t: ExecutionContext, o: VethPodOptions): Promise<V
   }
   for (const i of o.nets.keys()) await linkLocalSettled(pod.name, `eth${i}`);
   return { ...pod, handle: netnsHandle(pod.name), peers };
+};
+
+/**
+ * QEMU processes in the netns at `nsPath` (QEMU's argv does not name it); with
+ * graceMs, polls that long for one that is quitting to be gone.
+ */
+export const qemuPidsIn = async (nsPath: string, graceMs = 0): Promise<string[]> => {
+  const inode = statSync(nsPath).ino;
+  const deadline = Date.now() + graceMs;
+  for (;;) {
+    const pids = (await execa('pgrep', ['-f', QEMU], { reject: false })).stdout.split('\n').filter(Boolean);
+    const found = pids.filter((pid) => {
+      try {
+        return readlinkSync(`/proc/${pid}/ns/net`) === `net:[${inode}]`;
+      } catch {
+        return false;
+      }
+    });
+    if (found.length === 0 || Date.now() >= deadline) return found;
+    await new Promise((r) => setTimeout(r, 100));
+  }
 };
