@@ -21,6 +21,7 @@ TUNSETIFF = 0x400454CA
 TUNSETPERSIST = 0x400454CB
 IFF_TAP, IFF_NO_PI, IFF_VNET_HDR, IFF_MULTI_QUEUE, IFF_TUN_EXCL = 0x2, 0x1000, 0x4000, 0x100, 0x8000
 INGRESS = 0xFFFF0000
+NOQUEUE = 0x10000  # the tap's root qdisc, handle 1:
 ETH_P_ALL = 0x0003
 
 
@@ -75,15 +76,17 @@ def main():
             index[l['tap']] = tap
             ip.link('set', index=tap, ifalias=l['alias'])
             ip.link('set', index=tap, mtu=l['mtu'])
-            ip.link('set', index=tap, state='up')
         for l in job['links']:
             link, tap = index[l['name']], index[l['tap']]
+            ip.tc('add', kind='noqueue', index=tap, handle=NOQUEUE)
             ip.tc('add', 'ingress', link)
             ip.tc('add', 'ingress', tap)
             for a, b in ((link, tap), (tap, link)):
                 # pyroute2's u32 always sends a classid; 0 binds nothing on an ingress qdisc.
                 ip.tc('add-filter', 'u32', a, parent=INGRESS, protocol=ETH_P_ALL, target=0, keys=['0x0/0x0+0'],
                       action=[{'kind': 'mirred', 'direction': 'egress', 'action': 'redirect', 'ifindex': b}])
+        for l in job['links']:
+            ip.link('set', index=index[l['tap']], state='up')
         lap('attach')
         fds = sum(open_queues(l['tap'], queues, mq) for l in job['links'])
         lap('fds')

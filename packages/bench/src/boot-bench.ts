@@ -145,9 +145,7 @@ const handRun = async (pod: Pod, dryArgv: readonly string[]): Promise<HandRun> =
     links = handTargets(decoded.right);
     const link = links[0];
     if (links.length !== 1 || link === undefined) throw new Error(`boot pod: expected one veth, found ${links.length}`);
-    const cmds = attachCommands(link, 1);
-    for (const argv of cmds.ip) await sh.run('ip', ['-n', pod.name, ...argv]);
-    for (const argv of cmds.tc) await sh.run('tc', ['-n', pod.name, ...argv]);
+    for (const { tool, argv } of attachCommands(link, 1)) for (const a of argv) await sh.run(tool, ['-n', pod.name, ...a]);
     const [file, ...args] = handArgv(dryArgv, defaultTapName(link.ifindex), 1, workDir);
     if (file === undefined) throw new Error('dry-run argv is empty');
     const preQemuMs = performance.now() - t0;

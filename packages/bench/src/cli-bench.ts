@@ -93,10 +93,7 @@ const shellScripts = async (pod: Pod, queues: number, dir: string): Promise<{ at
   const line = (tool: 'ip' | 'tc', argv: Argv): string => [tool, '-n', pod.name, ...argv].map(shellQuote).join(' ');
   const attach = [
     `ip -n ${shellQuote(pod.name)} -j -d addr show >/dev/null`,
-    ...targets.flatMap((l) => {
-      const c = attachCommands(l, queues);
-      return [...c.ip.map((a) => line('ip', a)), ...c.tc.map((a) => line('tc', a))];
-    }),
+    ...targets.flatMap((l) => attachCommands(l, queues).flatMap(({ tool, argv }) => argv.map((a) => line(tool, a)))),
   ];
   const undo = detachCommands(targets);
   const detach = [...undo.tc.map((a) => line('tc', a)), ...undo.ip.map((a) => line('ip', a))];

@@ -31,22 +31,40 @@ const ownerWords = (): Argv => {
   return [...(owner === undefined ? [] : ['user', String(owner)]), ...(group === undefined ? [] : ['group', String(group)])];
 };
 
-/** Attach one link: make the tap, record, (note the txqueuelen,) MTU, up (ip); ingress qdiscs and redirects both ways (tc). */
-export const attachCommands = (link: Link, queues: number): HandCommands => {
+/** One ip or tc batch of a hand script, as a phase of netmodel's plan. */
+export interface HandPhase {
+  readonly tool: 'ip' | 'tc';
+  readonly argv: readonly Argv[];
+}
+
+/**
+ * Attach one link: make the tap, record, (note the txqueuelen,) MTU (ip);
+ * the tap's noqueue root, ingress qdiscs and redirects both ways (tc); up (ip).
+ */
+export const attachCommands = (link: Link, queues: number): readonly HandPhase[] => {
   const tap = defaultTapName(link.ifindex);
   const txqlen = txqlenToKeep(link);
   const alias = encodeRecord({ model: 'tcfilter', ifindex: link.ifindex, queues, mac: link.mac ?? '', addresses: [], routes: [], ...(txqlen === undefined ? {} : { txqlen }) });
-  return {
-    ip: [
-      ['tuntap', 'add', 'dev', tap, 'mode', 'tap', 'vnet_hdr', ...(queues > 1 ? ['multi_queue'] : []), ...ownerWords()],
-      ['link', 'set', 'dev', tap, 'alias', alias],
-      // A no-op here; what makes it tapwire's sequence is that detach sets it back.
-      ...(txqlen === undefined ? [] : [['link', 'set', 'dev', link.name, 'txqueuelen', String(txqlen)]]),
-      ['link', 'set', 'dev', tap, 'mtu', String(link.mtu)],
-      ['link', 'set', 'dev', tap, 'up'],
-    ],
-    tc: [['qdisc', 'add', 'dev', link.name, 'ingress'], ['qdisc', 'add', 'dev', tap, 'ingress'], redirect(link.name, tap), redirect(tap, link.name)],
-  };
+  return [
+    {
+      tool: 'ip',
+      argv: [
+        ['tuntap', 'add', 'dev', tap, 'mode', 'tap', 'vnet_hdr', ...(queues > 1 ? ['multi_queue'] : []), ...ownerWords()],
+        ['link', 'set', 'dev', tap, 'alias', alias],
+        // A no-op here; what makes it tapwire's sequence is that detach sets it back.
+        ...(txqlen === undefined ? [] : [['link', 'set', 'dev', link.name, 'txqueuelen', String(txqlen)]]),
+        ['link', 'set', 'dev', tap, 'mtu', String(link.mtu)],
+      ],
+    },
+    { tool: 'tc', argv: [['qdisc', 'add', 'dev', tap, 'root', 'handle', '1:', 'noqueue'], ['qdisc', 'add', 'dev', link.name, 'ingress'], ['qdisc', 'add', 'dev', tap, 'ingress'], redirect(link.name, tap), redirect(tap, link.name)] },
+    { tool: 'ip', argv: [['link', 'set', 'dev', tap, 'up']] },
+  ];
+};
+
+/** Phase k of every link's commands together, in link order: one batch per phase (c). */
+export const mergedPhases = (perLink: readonly (readonly HandPhase[])[]): readonly HandPhase[] => {
+  const depth = Math.max(0, ...perLink.map((p) => p.length));
+  return Array.from({ length: depth }, (_, k) => ({ tool: perLink[0]?.[k]?.tool ?? 'ip', argv: perLink.flatMap((p) => p[k]?.argv ?? []) }));
 };
 
 /**

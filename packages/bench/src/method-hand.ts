@@ -1,13 +1,13 @@
 // The baselines: what people script by hand. (b) one ip/tc process per
 // operation; (c) the floor, the same operations in one `ip -batch` and one
-// `tc -batch` per phase. Both scan with one `ip -j -d addr show`.
+// `tc -batch` per phase (as netmodel's merged plan). Both scan with one `ip -j -d addr show`.
 import * as E from 'fp-ts/lib/Either.js';
 import { decodeLinks, type Link, describeEndpointsError } from '@tapwire/endpoints';
 import { defaultTapName } from '@tapwire/netmodel';
 import { encodeBatchLine } from '@tapwire/sys';
 import { phaseClock, type MethodRun } from './clock.js';
 import { openAndCloseQueues } from './fds.js';
-import { attachCommands, detachCommands, handTargets, type Argv, type HandCommands } from './hand-commands.js';
+import { attachCommands, detachCommands, handTargets, mergedPhases, type Argv, type HandCommands, type HandPhase } from './hand-commands.js';
 import type { Pod } from './pod.js';
 import { spawner, type Spawner } from './spawner.js';
 
@@ -28,16 +28,22 @@ const batchInput = (lines: readonly Argv[]): string =>
     })
     .join('\n') + '\n';
 
-/** Runs command sets in order, tools in the given order within each: one process per command (b) or per tool (c). */
-const runAll = async (sh: Spawner, pod: Pod, style: HandStyle, sets: readonly HandCommands[], toolOrder: readonly ('ip' | 'tc')[]): Promise<void> => {
+/** Runs the attach phases: one process per command, link by link (b), or one per merged phase (c). */
+const runAttach = async (sh: Spawner, pod: Pod, style: HandStyle, perLink: readonly (readonly HandPhase[])[]): Promise<void> => {
   if (style === 'batch') {
-    for (const tool of toolOrder) {
-      const lines = sets.flatMap((c) => c[tool]);
-      if (lines.length > 0) await sh.run(tool, ['-n', pod.name, '-batch', '-'], batchInput(lines));
-    }
+    for (const { tool, argv } of mergedPhases(perLink)) if (argv.length > 0) await sh.run(tool, ['-n', pod.name, '-batch', '-'], batchInput(argv));
     return;
   }
-  for (const c of sets) for (const tool of toolOrder) for (const argv of c[tool]) await sh.run(tool, ['-n', pod.name, ...argv]);
+  for (const phases of perLink) for (const { tool, argv } of phases) for (const a of argv) await sh.run(tool, ['-n', pod.name, ...a]);
+};
+
+/** Runs the detach commands, tc before ip: one process per command (b) or per tool (c). */
+const runDetach = async (sh: Spawner, pod: Pod, style: HandStyle, c: HandCommands): Promise<void> => {
+  for (const tool of ['tc', 'ip'] as const) {
+    if (style === 'batch') {
+      if (c[tool].length > 0) await sh.run(tool, ['-n', pod.name, '-batch', '-'], batchInput(c[tool]));
+    } else for (const argv of c[tool]) await sh.run(tool, ['-n', pod.name, ...argv]);
+  }
 };
 
 export const byHand = async (pod: Pod, queues: number, style: HandStyle): Promise<MethodRun> => {
@@ -49,11 +55,11 @@ export const byHand = async (pod: Pod, queues: number, style: HandStyle): Promis
   let attached = false;
   try {
     attached = true;
-    await runAll(sh, pod, style, links.map((l) => attachCommands(l, queues)), ['ip', 'tc']);
+    await runAttach(sh, pod, style, links.map((l) => attachCommands(l, queues)));
     clock.lap('attach');
     openAndCloseQueues(pod.ns, links.map((l) => ({ name: defaultTapName(l.ifindex), queues, multiQueue: queues > 1 })));
     clock.lap('fds');
-    await runAll(sh, pod, style, [detachCommands(links)], ['tc', 'ip']);
+    await runDetach(sh, pod, style, detachCommands(links));
     attached = false;
     clock.lap('detach');
   } finally {

@@ -38,11 +38,11 @@ test.serial('scale bench at 1 and 8 links: JSON shape, spawn counts, and (a) spa
       t.is(e.samplesMs[m].attach.length, e.runs);
     }
     t.true(e.spawnsStable);
-    // (b): 1 scan + 8 per link to attach; detach 1 qdisc del per link, then 1 link del
-    // (one tap) or 1 group move per tap + 1 group del; (c): 1 + 2 + 2 whatever the size.
+    // (b): 1 scan + 9 per link to attach; detach 1 qdisc del per link, then 1 link del
+    // (one tap) or 1 group move per tap + 1 group del; (c): 1 + 3 + 2 whatever the size.
     const detach = e.links === 1 ? 2 : 2 * e.links + 1;
-    t.deepEqual(e.spawns.perCommand, { scan: 1, attach: 8 * e.links, fds: 0, detach, total: 1 + 8 * e.links + detach });
-    t.deepEqual(e.spawns.batchFloor, { scan: 1, attach: 2, fds: 0, detach: 2, total: 5 });
+    t.deepEqual(e.spawns.perCommand, { scan: 1, attach: 9 * e.links, fds: 0, detach, total: 1 + 9 * e.links + detach });
+    t.deepEqual(e.spawns.batchFloor, { scan: 1, attach: 3, fds: 0, detach: 2, total: 6 });
     t.is(e.spawns.inProcess.fds, 0, 'fds are opened in-process');
     t.is(e.spawns.netlink.total, 0, 'the netlink executor spawns nothing: scan, attach, fds, detach');
   }

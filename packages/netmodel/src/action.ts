@@ -45,6 +45,8 @@ export type Action =
   | { readonly _tag: 'RouteReplace'; readonly dev: string; readonly route: RouteSpec }
   | { readonly _tag: 'RouteDel'; readonly dev: string; readonly route: RouteSpec }
   | { readonly _tag: 'IngressAdd'; readonly dev: string }
+  /** A root qdisc that passes everything straight to the driver (see plan.ts tcfilterPhases). */
+  | { readonly _tag: 'NoqueueAdd'; readonly dev: string }
   | { readonly _tag: 'IngressDel'; readonly dev: string }
   /** A u32 match-everything filter on dev's ingress redirecting to `to` (mirred egress redirect). */
   | { readonly _tag: 'RedirectAdd'; readonly dev: string; readonly to: string }
@@ -52,7 +54,23 @@ export type Action =
 
 /** Which tool's -batch runs an action in the iproute2 executor. */
 export const toolOf = (a: Action): Tool =>
-  a._tag === 'IngressAdd' || a._tag === 'IngressDel' || a._tag === 'RedirectAdd' || a._tag === 'FilterDel' ? 'tc' : 'ip';
+  a._tag === 'IngressAdd' || a._tag === 'NoqueueAdd' || a._tag === 'IngressDel' || a._tag === 'RedirectAdd' || a._tag === 'FilterDel' ? 'tc' : 'ip';
+
+/** The device names an action touches or looks up (none for a group delete). */
+export const devicesOf = (a: Action): readonly string[] => {
+  switch (a._tag) {
+    case 'TapAdd':
+      return [a.name];
+    case 'MacvtapAdd':
+      return [a.link, a.name];
+    case 'RedirectAdd':
+      return [a.dev, a.to];
+    case 'LinkDelGroup':
+      return [];
+    default:
+      return [a.dev];
+  }
+};
 
 /** `ip addr add` words re-creating one address (without `dev`). */
 export const addrWords = (a: AddrSpec): Argv => [
@@ -109,6 +127,8 @@ export const argvOf = (a: Action): Argv => {
       return ['qdisc', 'add', 'dev', a.dev, 'ingress'];
     case 'IngressDel':
       return ['qdisc', 'del', 'dev', a.dev, 'ingress'];
+    case 'NoqueueAdd':
+      return ['qdisc', 'add', 'dev', a.dev, 'root', 'handle', '1:', 'noqueue'];
     case 'RedirectAdd':
       return ['filter', 'add', 'dev', a.dev, 'parent', 'ffff:', 'protocol', 'all', 'u32', 'match', 'u8', '0', '0', 'action', 'mirred', 'egress', 'redirect', 'dev', a.to];
     case 'FilterDel':

@@ -31,8 +31,8 @@ export const modelFor =
     e.kind === 'macvtap' && !(SUPPORTED_MODELS.macvtap ?? []).includes(model) ? 'none' : model;
 
 /**
- * 2 spawns to read the netns and 1 per phase of the model (tcfilter 2,
- * macvtap 1), for any number of endpoints; under the netns lock.
+ * With the ip/tc executor, 2 spawns to read the netns and 1 per phase of
+ * the model (tcfilter 3, macvtap 1), for any number of endpoints; under the netns lock.
  */
 export const attachAll = (ns: NetnsHandle, endpoints: readonly Endpoint[], model: Model, opts: Omit<AttachOptions, 'tapName'> = {}): TE.TaskEither<NetmodelError, readonly Attachment[]> => {
   const chosen = endpoints.filter(wantsModel);

@@ -105,6 +105,8 @@ export const requestOf = (a: Exclude<Action, { _tag: 'TapAdd' }>, resolve: Resol
       return E.chain((i: number) => route('del', i, a.route))(index(resolve, a.dev));
     case 'IngressAdd':
       return E.map((i: number): Request => ({ _tag: 'Qdisc', op: 'add', index: i }))(index(resolve, a.dev));
+    case 'NoqueueAdd':
+      return E.map((i: number): Request => ({ _tag: 'RootNoqueue', index: i }))(index(resolve, a.dev));
     case 'IngressDel':
       return E.map((i: number): Request => ({ _tag: 'Qdisc', op: 'del', index: i }))(index(resolve, a.dev));
     case 'RedirectAdd':

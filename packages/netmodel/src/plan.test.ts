@@ -29,11 +29,12 @@ test('tcfilter: exact command lines and inverse', (t) => {
     `ip tuntap add dev tw7 mode tap vnet_hdr ${ME}`,
     'ip link set dev tw7 alias tapwire:1,tcfilter,7,1,52:54:00:12:34:56',
     'ip link set dev tw7 mtu 1450',
-    'ip link set dev tw7 up',
+    'tc qdisc add dev tw7 root handle 1: noqueue',
     'tc qdisc add dev eth0 ingress',
     'tc qdisc add dev tw7 ingress',
     'tc filter add dev eth0 parent ffff: protocol all u32 match u8 0 0 action mirred egress redirect dev tw7',
     'tc filter add dev tw7 parent ffff: protocol all u32 match u8 0 0 action mirred egress redirect dev eth0',
+    'ip link set dev tw7 up',
   ]);
   t.deepEqual(renderUndo(p), [
     'tc filter del dev tw7 parent ffff:',

@@ -121,18 +121,24 @@ const tcfilterPhases = ({ link, tap, queues, owner, group }: Common, alias: stri
         // A no-op now; its undo runs after the tc phase's, once the qdisc that raised it is gone.
         ...(txqlenToKeep(link) === undefined ? [] : [op(`note ${L}'s txqueuelen 0 (an ingress qdisc raises it)`, set(L, { txqlen: 0 }), [set(L, { txqlen: 0 })])]),
         op(`copy ${L}'s MTU to ${tap}`, set(tap, { mtu: link.mtu })),
-        op(`bring ${tap} up`, set(tap, { up: true })),
       ],
     },
     {
       tool: 'tc',
       ops: [
+        // Before the tap goes up, or up gives it the default root: one
+        // pfifo_fast per tx queue, and a multi_queue tap has 256 of them
+        // (~1.5 ms of kernel work to make, more to tear down). They would
+        // never hold a packet: a tap's transmit never stops its queues, it
+        // drops when the reader lags, as with noqueue.
+        op(`pass ${tap}'s transmit straight to the tap (root noqueue)`, { _tag: 'NoqueueAdd', dev: tap }),
         op(`add an ingress qdisc to ${L}`, { _tag: 'IngressAdd', dev: L }, [{ _tag: 'IngressDel', dev: L }], true),
         op(`add an ingress qdisc to ${tap}`, { _tag: 'IngressAdd', dev: tap }, [{ _tag: 'IngressDel', dev: tap }], true),
         redirect(L, tap),
         redirect(tap, L),
       ],
     },
+    { tool: 'ip', ops: [op(`bring ${tap} up`, set(tap, { up: true }))] },
   ];
 };
 

@@ -32,9 +32,9 @@ for (const setup of SETUPS) {
           t.deepEqual(await stateOf(ns), before, `phase ${pi + 1} step ${step}: ${phase.ops[step - 1]?.what ?? ''}`);
         }
       }
-      // tcfilter: 4 ip + 4 tc; macvtap: 4 device ops, 2 routes, 2 addresses (v4, v6 link-local), 3 MAC/up ops.
+      // tcfilter: 3 ip + 5 tc + 1 ip; macvtap: 4 device ops, 2 routes, 2 addresses (v4, v6 link-local), 3 MAC/up ops.
       // (A tap without a reader has no carrier, hence no link-local address.)
-      t.is(steps, model === 'tcfilter' ? 8 : setup === 'tap' ? 10 : 11);
+      t.is(steps, model === 'tcfilter' ? 9 : setup === 'tap' ? 10 : 11);
     });
   }
 }

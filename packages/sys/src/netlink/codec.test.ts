@@ -11,6 +11,7 @@ const TP0 = 8;
 const EXPECTED: Readonly<Record<keyof typeof CAPTURED & string, Request>> = {
   qdiscAddIngress: { _tag: 'Qdisc', op: 'add', index: V0 },
   qdiscDelIngress: { _tag: 'Qdisc', op: 'del', index: V0 },
+  qdiscAddRootNoqueue: { _tag: 'RootNoqueue', index: V0 },
   filterAddRedirect: { _tag: 'FilterRedirect', index: V0, parent: 0xffff0000, target: TP0 },
   filterDel: { _tag: 'FilterDel', index: V0, parent: 0xffff0000 },
   linkSetAlias: { _tag: 'SetLink', dev: TP0, alias: 'model=tcfilter' },

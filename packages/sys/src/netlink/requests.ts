@@ -22,6 +22,9 @@ export const IFF_UP = 0x1;
 export const IFA_F_NODAD = 0x02;
 export const TC_H_INGRESS = 0xfffffff1;
 export const INGRESS_HANDLE = 0xffff0000;
+export const TC_H_ROOT = 0xffffffff;
+/** 1: - given, not left to the kernel, whose pick differs run to run. */
+export const NOQUEUE_HANDLE = 0x00010000;
 export const ETH_P_ALL = 0x0003;
 
 const ACK = NLM_F_REQUEST | NLM_F_ACK;
@@ -50,6 +53,8 @@ export type Request =
       readonly oif?: number;
     }
   | { readonly _tag: 'Qdisc'; readonly op: 'add' | 'del'; readonly index: number }
+  /** `tc qdisc add dev X root handle 1: noqueue`: the device's root qdisc made a pass-through. */
+  | { readonly _tag: 'RootNoqueue'; readonly index: number }
   | { readonly _tag: 'FilterRedirect'; readonly index: number; readonly parent: number; readonly target: number }
   | { readonly _tag: 'FilterDel'; readonly index: number; readonly parent: number }
   | { readonly _tag: 'Dump'; readonly type: number; readonly family: number; readonly index?: number; readonly parent?: number };
@@ -138,6 +143,8 @@ const body = (r: Request): { type: number; flags: number; body: Buffer } => {
         flags: r.op === 'add' ? ACK | NLM_F_EXCL | NLM_F_CREATE : ACK,
         body: Buffer.concat([tcmsg(r.index, INGRESS_HANDLE, TC_H_INGRESS, 0), attr(TCA.KIND, strz('ingress'))]),
       };
+    case 'RootNoqueue':
+      return { type: RTM.NEWQDISC, flags: ACK | NLM_F_EXCL | NLM_F_CREATE, body: Buffer.concat([tcmsg(r.index, NOQUEUE_HANDLE, TC_H_ROOT, 0), attr(TCA.KIND, strz('noqueue'))]) };
     case 'FilterRedirect':
       return {
         type: RTM.NEWTFILTER,
