@@ -38,12 +38,12 @@ const RTA_TABLE = 15;
 const RTA_PREF = 20;
 const RTA_MULTIPATH = 9;
 
-const u32At = (attrs: Map<number, Buffer>, t: number): number | undefined => {
+const u32At = (attrs: netlink.Attrs, t: number): number | undefined => {
   const b = attrs.get(t);
   return b === undefined || b.length < 4 ? undefined : readU32(b, 0);
 };
-const u8At = (attrs: Map<number, Buffer>, t: number): number | undefined => attrs.get(t)?.[0];
-const strAt = (attrs: Map<number, Buffer>, t: number): string | undefined => {
+const u8At = (attrs: netlink.Attrs, t: number): number | undefined => attrs.get(t)?.[0];
+const strAt = (attrs: netlink.Attrs, t: number): string | undefined => {
   const b = attrs.get(t);
   return b === undefined ? undefined : cstr(b);
 };
@@ -109,7 +109,7 @@ interface RawLink {
   readonly ifindex: number;
   readonly type: number;
   readonly flags: number;
-  readonly attrs: Map<number, Buffer>;
+  readonly attrs: netlink.Attrs;
 }
 
 const rawLinks = (msgs: readonly Received[]): RawLink[] =>

@@ -35,7 +35,7 @@ export interface CheckReport {
 }
 
 /** A link name, a tap name, or an Attachment: the attachments it denotes. */
-const select = (view: NetnsView, target: DetachTarget | undefined): Found[] => {
+const select = (view: NetnsView, target: DetachTarget | undefined): readonly Found[] => {
   const all = findAttachments(view);
   if (target === undefined) return all;
   if (typeof target !== 'string') return target.model === 'none' ? [] : all.filter((f) => f.device.name === target.tapName);
@@ -43,7 +43,7 @@ const select = (view: NetnsView, target: DetachTarget | undefined): Found[] => {
 };
 
 /** The same for devices an attach created but never recorded. */
-const selectHalfMade = (view: NetnsView, target: DetachTarget | undefined): HalfMade[] => {
+const selectHalfMade = (view: NetnsView, target: DetachTarget | undefined): readonly HalfMade[] => {
   const all = halfMadeDevices(view);
   if (target === undefined) return all;
   if (typeof target !== 'string') return target.model === 'none' ? [] : all.filter((h) => h.device.name === target.tapName);

@@ -42,7 +42,18 @@ const isBareTap = (d: Link): boolean =>
 
 const isBareMacvtapOn = (d: Link, link: Link): boolean => d.kind === 'macvtap' && d.kindData['mode'] === 'bridge' && isOnLowerOf(d, link);
 
-export const halfMadeDevices = (view: NetnsView): HalfMade[] =>
+/** Per view (views are never changed): attach asks once per endpoint. */
+const halfMadeOf = new WeakMap<NetnsView, readonly HalfMade[]>();
+
+export const halfMadeDevices = (view: NetnsView): readonly HalfMade[] => {
+  const known = halfMadeOf.get(view);
+  if (known !== undefined) return known;
+  const found = findHalfMade(view);
+  halfMadeOf.set(view, found);
+  return found;
+};
+
+const findHalfMade = (view: NetnsView): HalfMade[] =>
   view.links.flatMap((device): HalfMade[] => {
     const n = TAPWIRE_NAME.exec(device.name)?.[1];
     if (n === undefined) return [];

@@ -19,7 +19,18 @@ export interface Found {
   readonly link: Link | undefined;
 }
 
-export const findAttachments = (view: NetnsView): Found[] =>
+/** Per view (views are never changed): attach asks once per endpoint. */
+const foundIn = new WeakMap<NetnsView, readonly Found[]>();
+
+export const findAttachments = (view: NetnsView): readonly Found[] => {
+  const known = foundIn.get(view);
+  if (known !== undefined) return known;
+  const found = decodeAttachments(view);
+  foundIn.set(view, found);
+  return found;
+};
+
+const decodeAttachments = (view: NetnsView): Found[] =>
   view.links.flatMap((device) => {
     if (!isTapwireAlias(device.alias)) return [];
     const record = decodeRecord(device.alias);

@@ -30,7 +30,7 @@ const v6Bytes = (ip: string): Buffer => {
 export const ipBytes = (ip: string): Buffer | undefined => (isIPv4(ip) ? v4Bytes(ip) : isIPv6(ip) ? v6Bytes(ip) : undefined);
 
 export const ipText = (family: number, b: Buffer): string => {
-  if (family === AF_INET) return [...b.subarray(0, 4)].join('.');
+  if (family === AF_INET) return `${b[0] ?? 0}.${b[1] ?? 0}.${b[2] ?? 0}.${b[3] ?? 0}`;
   const groups: number[] = [];
   for (let i = 0; i < 16; i += 2) groups.push(b.readUInt16BE(i));
   // RFC 5952: the longest run (>= 2) of zero groups becomes '::'.

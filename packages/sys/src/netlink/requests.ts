@@ -23,6 +23,9 @@ export const IFA_F_NODAD = 0x02;
 export const TC_H_INGRESS = 0xfffffff1;
 export const INGRESS_HANDLE = 0xffff0000;
 export const TC_H_ROOT = 0xffffffff;
+/** Link dumps: VF info as `ip` asks for it, and no statistics (nothing reads them; they are most of each message). */
+const RTEXT_FILTER_VF = 1;
+const RTEXT_FILTER_SKIP_STATS = 8;
 /** 1: - given, not left to the kernel, whose pick differs run to run. */
 export const NOQUEUE_HANDLE = 0x00010000;
 export const ETH_P_ALL = 0x0003;
@@ -156,7 +159,7 @@ const body = (r: Request): { type: number; flags: number; body: Buffer } => {
       return { type: RTM.DELTFILTER, flags: ACK, body: tcmsg(r.index, 0, r.parent, 0) };
     case 'Dump': {
       const header =
-        r.type === RTM.GETLINK ? Buffer.concat([ifinfomsg(0, 0, 0, r.family), attr(IFLA.EXT_MASK, u32(1))])
+        r.type === RTM.GETLINK ? Buffer.concat([ifinfomsg(0, 0, 0, r.family), attr(IFLA.EXT_MASK, u32(RTEXT_FILTER_VF | RTEXT_FILTER_SKIP_STATS))])
         : r.type === RTM.GETADDR ? Buffer.concat([u8(r.family), u8(0), u8(0), u8(0), u32(0)])
         : r.type === RTM.GETROUTE ? Buffer.concat([u8(r.family), Buffer.alloc(11)])
         : r.type === RTM.GETNEIGH ? Buffer.concat([u8(r.family), Buffer.alloc(11)])

@@ -104,11 +104,33 @@ export const splitMessages = (buf: Buffer): Received[] => {
   return out;
 };
 
-/** Attributes of a region: type (nested flag cleared) -> payload; the last of a repeated type wins. */
-export const parseAttrs = (buf: Buffer): Map<number, Buffer> => {
-  const out = new Map<number, Buffer>();
-  for (const [type, payload] of attrList(buf)) out.set(type, payload);
-  return out;
+/** A region's attributes by type; the last of a repeated type wins. */
+export interface Attrs {
+  readonly get: (type: number) => Buffer | undefined;
+  readonly has: (type: number) => boolean;
+}
+
+/**
+ * Attributes of a region: type (nested flag cleared) -> payload. Only the
+ * offsets are kept; a payload becomes a Buffer when asked for, since a dump
+ * carries dozens of attributes per message and a reader wants a few.
+ */
+export const parseAttrs = (buf: Buffer): Attrs => {
+  const at = new Map<number, number>();
+  let off = 0;
+  while (off + NLA_HDRLEN <= buf.length) {
+    const len = readU16(buf, off);
+    if (len < NLA_HDRLEN || off + len > buf.length) break;
+    at.set(readU16(buf, off + 2) & ~NLA_F_NESTED & 0xffff, off);
+    off += align4(len);
+  }
+  return {
+    get: (type) => {
+      const o = at.get(type);
+      return o === undefined ? undefined : buf.subarray(o + NLA_HDRLEN, o + readU16(buf, o));
+    },
+    has: (type) => at.has(type),
+  };
 };
 
 /** Attributes in order, repeated types kept (action lists, multipath). */
