@@ -4,7 +4,7 @@
 // against netmodel's plan and detachAll, so baselines (b) and (c) cannot
 // drift from (a).
 import type { Link } from '@tapwire/endpoints';
-import { DETACH_GROUP, defaultTapName, encodeRecord, processOwnership } from '@tapwire/netmodel';
+import { DETACH_GROUP, defaultTapName, encodeRecord, processOwnership, txqlenToKeep } from '@tapwire/netmodel';
 
 export type Argv = readonly string[];
 
@@ -16,14 +16,6 @@ export interface HandCommands {
 const redirect = (from: string, to: string): Argv => [
   'filter', 'add', 'dev', from, 'parent', 'ffff:', 'protocol', 'all', 'u32', 'match', 'u8', '0', '0', 'action', 'mirred', 'egress', 'redirect', 'dev', to,
 ];
-
-/**
- * The link's txqueuelen attach records (and detach puts back): an ingress
- * qdisc raises a txqueuelen of 0 to 1000, ip prints no txqlen of 0. The rule
- * of netmodel's txqlenToKeep (plan.ts), which its index does not export;
- * hand-commands.test.ts holds the two equal on links with txqlen 0, none and 1000.
- */
-const txqlenToKeep = (link: Link): number | undefined => (link.txqlen === undefined || link.txqlen === 0 ? 0 : undefined);
 
 /** `user U group G`: the owner netmodel gives a tap by default (this process's euid/egid), so (b) and (c) make the same device. */
 const ownerWords = (): Argv => {

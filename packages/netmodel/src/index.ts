@@ -64,7 +64,7 @@ export { describeNetmodelError, isBadInput } from './errors.js';
 export type { Finding } from './findings.js';
 export { defaultTapName, validateTapName, validateQueues, parseQueues } from './names.js';
 export type { PlanOptions } from './plan.js';
-export { plan, lentMac, SUPPORTED_MODELS } from './plan.js';
+export { plan, lentMac, txqlenToKeep, SUPPORTED_MODELS } from './plan.js';
 export { renderPlan, renderUndo, renderCommand, shellQuote } from './render.js';
 export type { AttachRecord } from './record.js';
 export { encodeRecord, decodeRecord } from './record.js';

@@ -1,11 +1,11 @@
 // The socket calls the netlink executor needs beyond sys/ffi/libc.ts, bound
-// through koffi on first use. Blocking calls: the kernel answers rtnetlink
-// requests while our send() runs, so a recv() never waits for long (and
-// SO_RCVTIMEO bounds it anyway).
-import koffi from 'koffi';
+// through koffi on first use (koffi itself is loaded then: ../ffi/koffi.ts).
+// Blocking calls: the kernel answers rtnetlink requests while our send()
+// runs, so a recv() never waits for long (and SO_RCVTIMEO bounds it anyway).
 import * as E from 'fp-ts/lib/Either.js';
 import type { SysError } from '../errors.js';
 import { syscallFailed } from '../ffi/errno.js';
+import { koffi } from '../ffi/koffi.js';
 
 type NativeFn = (...args: unknown[]) => number;
 
@@ -25,7 +25,7 @@ let loaded: E.Either<SysError, NetLibc> | undefined;
 
 const load = (): E.Either<SysError, NetLibc> => {
   try {
-    const lib = koffi.load('libc.so.6');
+    const lib = koffi().load('libc.so.6');
     return E.right({
       socket: lib.func('int socket(int domain, int type, int protocol)'),
       setsockopt: lib.func('int setsockopt(int fd, int level, int optname, const void *optval, uint32_t optlen)'),
@@ -46,7 +46,7 @@ export const netLibc = (): E.Either<SysError, NetLibc> => (loaded ??= load());
 export const ncall = (name: keyof NetLibc, detail: (code: string) => string, ...args: unknown[]): E.Either<SysError, number> =>
   E.chain((c: NetLibc): E.Either<SysError, number> => {
     const r = Number(c[name](...args));
-    return r < 0 ? E.left(syscallFailed(name, koffi.errno(), detail)) : E.right(r);
+    return r < 0 ? E.left(syscallFailed(name, koffi().errno(), detail)) : E.right(r);
   })(netLibc());
 
 export const nclose = (fd: number): void => {
