@@ -2,7 +2,7 @@
 // wrapped whole, so their own describe stays the one that explains them.
 import { describeEndpointsError, type EndpointsError } from '@tapwire/endpoints';
 import { describeNetmodelError, type NetmodelError } from '@tapwire/netmodel';
-import { describeConsoleParseError, describeGuestCmdlineError, describeGuestRoutingError, type ConsoleParseError, type GuestCmdlineError, type GuestRoutingFailed } from '@tapwire/qemu';
+import { describeConsoleParseError, describeGuestCmdlineError, describeGuestRoutingError, describeQemuError, type ConsoleParseError, type GuestCmdlineError, type GuestRoutingFailed, type QemuError } from '@tapwire/qemu';
 import { describeSysError, type SysError } from '@tapwire/sys';
 import { describeRenderError, describeVmError, type RenderError, type VmError } from '@tapwire/vm';
 
@@ -11,6 +11,8 @@ export type LibvirtError =
   | { readonly _tag: 'Endpoints'; readonly error: EndpointsError }
   | { readonly _tag: 'Netmodel'; readonly error: NetmodelError }
   | { readonly _tag: 'Vm'; readonly error: VmError }
+  /** A step shared with the direct QEMU launch (attaching the pod) failed. */
+  | { readonly _tag: 'Qemu'; readonly error: QemuError }
   | { readonly _tag: 'Render'; readonly error: RenderError }
   | { readonly _tag: 'GuestCmdline'; readonly error: GuestCmdlineError }
   | { readonly _tag: 'NothingToAttach'; readonly netns: string; readonly seen: readonly string[] }
@@ -39,6 +41,8 @@ export const describeLibvirtError = (e: LibvirtError): string => {
       return describeNetmodelError(e.error);
     case 'Vm':
       return describeVmError(e.error);
+    case 'Qemu':
+      return describeQemuError(e.error);
     case 'Render':
       return describeRenderError(e.error);
     case 'GuestCmdline':

@@ -8,8 +8,8 @@ import { writeFileSync } from 'node:fs';
 import * as E from 'fp-ts/lib/Either.js';
 import type * as TE from 'fp-ts/lib/TaskEither.js';
 import { scanUntilAttachable, type Link } from '@tapwire/endpoints';
-import { attachAll, detach, plannedAttachments, podAsAttached, type Attachment, type Model } from '@tapwire/netmodel';
-import { guestConfigFor, guestImagePaths, guestRoutingError, parseConsole, renderGuestCmdline, summarizeGuest, type GuestImage, type GuestReport } from '@tapwire/qemu';
+import { attachedAs, detach, podAsAttached, type Attachment, type Model } from '@tapwire/netmodel';
+import { attachStep, guestConfigFor, guestImagePaths, guestRoutingError, parseConsole, renderGuestCmdline, summarizeGuest, type GuestImage, type GuestReport } from '@tapwire/qemu';
 import type { NetnsHandle } from '@tapwire/sys';
 import { describeNics, renderLibvirtDomain, type GuestMachine, type NicSpec } from '@tapwire/vm';
 import { watchConsole } from './console.js';
@@ -21,6 +21,8 @@ import { virsh } from './virsh.js';
 export interface LibvirtLaunchOptions {
   readonly model: Model;
   readonly queues: number;
+  /** Links attached already (`tapwire attach`) are used with their recorded model and queues; model/queues apply to the rest. */
+  readonly keepAttached?: boolean;
   readonly ping: readonly string[];
   readonly timeoutMs: number;
   /** libvirt domain type: 'qemu' (TCG) unless kvm. */
@@ -112,17 +114,17 @@ export const launchViaLibvirt =
 
       if (abort.signal.aborted) return interrupted();
       const t1 = Date.now();
-      let attachments: readonly Attachment[];
-      if (o.dryRun) {
-        const planned = await plannedAttachments(ns, endpoints, o.model, o.queues)();
-        if (E.isLeft(planned)) return E.left({ _tag: 'Netmodel', error: planned.left });
-        attachments = planned.right.attachments;
-      } else {
-        const attached = await attachAll(ns, endpoints, o.model, { queues: o.queues })();
-        if (E.isLeft(attached)) return E.left({ _tag: 'Netmodel', error: attached.left });
-        attachments = attached.right;
-        made.push(...attachments.filter((a) => a.existing !== true));
-      }
+      // The direct launch's attach step: the same grouping by recorded model, the same dry run.
+      const attached = await attachStep(ns, endpoints, {
+        model: o.model,
+        queues: o.queues,
+        dryRun: o.dryRun,
+        signal: abort.signal,
+        ...(o.keepAttached === true ? { keepAttached: attachedAs(snapshot.links) } : {}),
+      })();
+      if (E.isLeft(attached)) return abort.signal.aborted ? interrupted() : E.left({ _tag: 'Qemu', error: attached.left });
+      const attachments = attached.right;
+      if (!o.dryRun) made.push(...attachments.filter((a) => a.existing !== true));
       timings.attachMs = Date.now() - t1;
       // describeNics gives an attached link its NIC even when it scans as skipped (no addresses).
       let nics = describeNics(endpoints, attachments, { vhostUserQueues: o.queues });

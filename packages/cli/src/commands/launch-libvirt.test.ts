@@ -1,7 +1,8 @@
 // tapwire launch --via libvirt through runCli: a dry run prints the domain XML
 // (no libvirtd needed: nothing starts), also on a pod already attached with
 // macvtap (it used to fail "no attachable link ... no addresses"), and leaves
-// the netns as it was; a bad --via is a usage error.
+// the netns as it was (without --model too: the attached link keeps its
+// recorded model, as in the direct launch); a bad --via is a usage error.
 import test from 'ava';
 import * as E from 'fp-ts/lib/Either.js';
 import { netnsState } from '@tapwire/netmodel';
@@ -43,6 +44,12 @@ test('launch --via libvirt --dry-run prints the domain XML, before and after a m
   const cmdline = (xml: string) => /<cmdline>(.*)<\/cmdline>/.exec(xml)?.[1];
   t.is(cmdline(again.out), cmdline(fresh.out), 'the guest gets the same addresses and routes');
   t.regex(again.out, /<target dev='tw2' managed='no'\/>/);
+  // Without --model the attached link is used as recorded (macvtap, 2 queues), as the direct launch does.
+  const kept = await cli(['launch', pod.name, '--via', 'libvirt', '--dry-run', '--ping', '10.93.0.1']);
+  t.is(kept.code, 0, kept.err);
+  t.regex(kept.out, /<target dev='tw2' managed='no'\/>\s*<driver queues='2'\/>/);
+  t.is(cmdline(kept.out), cmdline(fresh.out));
+  t.deepEqual(await netnsState(ns.right)(), before, 'so does a dry run without --model');
 });
 
 test('launch --via with anything but qemu or libvirt is a usage error', async (t) => {

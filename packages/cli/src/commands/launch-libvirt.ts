@@ -12,6 +12,8 @@ import type { Output } from '../output.js';
 export interface LibvirtLaunchFlags {
   readonly model: Model;
   readonly queues: number;
+  /** No --model given: links attached already keep their recorded model and queues. */
+  readonly keepAttached: boolean;
   readonly accel: 'auto' | 'kvm' | 'tcg';
   readonly timeoutMs: number;
   readonly ping: readonly string[];
@@ -37,6 +39,7 @@ export const launchLibvirtCommand = async (ns: NetnsHandle, f: LibvirtLaunchFlag
   const r = await launchViaLibvirt(ns, {
     model: f.model,
     queues: f.queues,
+    keepAttached: f.keepAttached,
     accel: f.accel === 'kvm' ? 'kvm' : 'tcg',
     ping: f.ping,
     timeoutMs: f.timeoutMs,

@@ -102,7 +102,8 @@ export const launchCommand = async (argv: readonly string[], io: Output): Promis
     const { launchLibvirtCommand } = await import('./launch-libvirt.js');
     return launchLibvirtCommand(
       ns.right,
-      { ...flags.right, ping: values.ping ?? [], dryRun: values['dry-run'], json, ...scanOptionsOf(values) },
+      // As the direct launch: without --model, links attached already are used as they are.
+      { ...flags.right, keepAttached: values.model === undefined, ping: values.ping ?? [], dryRun: values['dry-run'], json, ...scanOptionsOf(values) },
       io,
     );
   }
