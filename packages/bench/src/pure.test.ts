@@ -82,12 +82,13 @@ const entry = (links: number, attachA: number, attachC: number, spawnsAttach: nu
   };
 };
 
-test('targets: the floor ratio is judged on the attach phase at 64 links; spawns must not grow', (t) => {
-  const met = targetsOf([entry(1, 10, 10, 4), entry(64, 120, 100, 4)]);
-  t.like(met.withinFloor, { links: 64, attachInProcessVsFloor: 1.2, met: true });
+test("targets: the floor ratio is judged on the default executor's attach phase at 64 links; spawns must not grow", (t) => {
+  // entry(): (a2)'s attach is attachA / 4.
+  const met = targetsOf([entry(1, 10, 10, 4), entry(64, 480, 100, 4)]);
+  t.like(met.withinFloor, { links: 64, attachNetlinkVsFloor: 1.2, attachInProcessVsFloor: 4.8, met: true });
   t.true(met.spawnsConstant.met);
-  const missed = targetsOf([entry(1, 10, 10, 4), entry(64, 140, 100, 130)]);
-  t.like(missed.withinFloor, { met: false });
+  const missed = targetsOf([entry(1, 10, 10, 4), entry(64, 560, 100, 130)]);
+  t.like(missed.withinFloor, { attachNetlinkVsFloor: 1.4, met: false });
   t.false(missed.spawnsConstant.met);
   t.deepEqual(missed.spawnsConstant.growing, ['attach']);
   t.deepEqual(targetsOf([entry(1, 10, 10, 4)]).withinFloor, { skipped: 'no 64-link pod in --sizes' });

@@ -79,11 +79,12 @@ const targetsSection = (r: BenchResults): string => {
   const spread =
     at === undefined
       ? ''
-      : ` Attach ms per run at ${at.links} links, (a): ${at.samplesMs.inProcess.attach.map(ms).join(', ')}; (c): ${at.samplesMs.batchFloor.attach.map(ms).join(', ')}.`;
+      : ` Attach ms per run at ${at.links} links, (a2): ${(at.samplesMs.netlink?.attach ?? []).map(ms).join(', ')}; (a): ${at.samplesMs.inProcess.attach.map(ms).join(', ')}; (c): ${at.samplesMs.batchFloor.attach.map(ms).join(', ')}.`;
   const floorLine = isSkipped(w)
     ? `- In-process attach-all within ${FLOOR_TARGET}x of the batch floor at ${FLOOR_TARGET_LINKS} links: not measured (${w.skipped}).`
-    : `- In-process attach-all within ${w.target}x of the batch floor at ${w.links} links: **${w.met ? 'met' : 'NOT met'}** - attach phase ${x(w.attachInProcessVsFloor)}` +
-      ` (whole sequence ${x(w.inProcessVsFloor)}, ${w.metOnWholeSequence ? 'within' : 'over'} ${w.target}x).${spread}`;
+    : `- In-process attach-all within ${w.target}x of the batch floor at ${w.links} links: **${w.met ? 'met' : 'NOT met'}** - attach phase ${x(w.attachNetlinkVsFloor)} with the default netlink executor (a2)` +
+      ` (whole sequence ${x(w.netlinkVsFloor)}, ${w.metOnWholeSequence ? 'within' : 'over'} ${w.target}x); with the ip/tc executor (a) ${x(w.attachInProcessVsFloor)}` +
+      ` (whole sequence ${x(w.inProcessVsFloor)}: it reads the netns with 2 processes before its batches, the floor runs only the batches).${spread}`;
   const spawnLine =
     `- (a)'s spawns per phase constant in the number of links: **${s.met ? 'met' : 'NOT met'}**` +
     (s.met ? '' : ` - growing: ${s.growing.map((p) => `${p} (${s.inProcessPerPhase[p].join(', ')} at ${s.sizes.join(', ')} links)`).join('; ')}`) +

@@ -1,6 +1,7 @@
 // The targets the results are read against: in-process attach-all within
-// 1.3x of the batch floor at 64 links, and spawns per phase constant in the
-// number of links; and issue 13's for the netlink executor (a2): a 1-link
+// 1.3x of the batch floor at 64 links (judged on the library's default path,
+// the netlink executor (a2); the ip/tc executor (a) is reported beside it),
+// and spawns per phase constant in the number of links; and issue 13's for the netlink executor (a2): a 1-link
 // attach within 5 ms, the whole cycle within 0.5x of the floor at 1 link and
 // 0.7x at 64, and no process at all.
 import { PHASES, type Phase } from './clock.js';
@@ -51,9 +52,12 @@ export interface Targets {
         readonly target: number;
         /** Whole sequence (scan, attach, fds, detach) over the floor's. */
         readonly inProcessVsFloor: number | null;
-        /** The attach phase alone: attachAll vs one ip -batch + one tc -batch. */
+        /** The attach phase alone: attachAll with the ip/tc executor vs one batch per phase. */
         readonly attachInProcessVsFloor: number | null;
-        /** Judged on the attach phase (what "attach-all" names); the stricter reading. */
+        /** The same with the default (netlink) executor, and its whole sequence. */
+        readonly attachNetlinkVsFloor: number | null;
+        readonly netlinkVsFloor: number | null;
+        /** Judged on the default executor's attach phase (what "attach-all" names); the stricter reading. */
         readonly met: boolean;
         readonly metOnWholeSequence: boolean;
       }
@@ -81,8 +85,10 @@ export const targetsOf = (scale: readonly ScaleEntry[]): Targets => {
             target: FLOOR_TARGET,
             inProcessVsFloor: at.ratios.inProcessVsFloor,
             attachInProcessVsFloor: at.ratios.attachInProcessVsFloor,
-            met: at.ratios.attachInProcessVsFloor !== null && at.ratios.attachInProcessVsFloor <= FLOOR_TARGET,
-            metOnWholeSequence: at.ratios.inProcessVsFloor !== null && at.ratios.inProcessVsFloor <= FLOOR_TARGET,
+            attachNetlinkVsFloor: at.ratios.attachNetlinkVsFloor,
+            netlinkVsFloor: at.ratios.netlinkVsFloor,
+            met: at.ratios.attachNetlinkVsFloor !== null && at.ratios.attachNetlinkVsFloor <= FLOOR_TARGET,
+            metOnWholeSequence: at.ratios.netlinkVsFloor !== null && at.ratios.netlinkVsFloor <= FLOOR_TARGET,
           },
     netlink: netlinkTargetsOf(scale),
     spawnsConstant: { met: scale.length > 0 && growing.length === 0, inProcessPerPhase: perPhase, sizes: scale.map((e) => e.links), growing },
