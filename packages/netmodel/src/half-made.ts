@@ -26,6 +26,7 @@ import type { Attachment } from './model.js';
 import type { NetnsView } from './state.js';
 import { isOnLowerOf } from './lower.js';
 import { isIngress } from './tc-json.js';
+import { perView } from './per-view.js';
 
 export interface HalfMade {
   /** The device the creating line made. */
@@ -42,18 +43,7 @@ const isBareTap = (d: Link): boolean =>
 
 const isBareMacvtapOn = (d: Link, link: Link): boolean => d.kind === 'macvtap' && d.kindData['mode'] === 'bridge' && isOnLowerOf(d, link);
 
-/** Per view (views are never changed): attach asks once per endpoint. */
-const halfMadeOf = new WeakMap<NetnsView, readonly HalfMade[]>();
-
-export const halfMadeDevices = (view: NetnsView): readonly HalfMade[] => {
-  const known = halfMadeOf.get(view);
-  if (known !== undefined) return known;
-  const found = findHalfMade(view);
-  halfMadeOf.set(view, found);
-  return found;
-};
-
-const findHalfMade = (view: NetnsView): HalfMade[] =>
+export const halfMadeDevices: (view: NetnsView) => readonly HalfMade[] = perView((view) =>
   view.links.flatMap((device): HalfMade[] => {
     const n = TAPWIRE_NAME.exec(device.name)?.[1];
     if (n === undefined) return [];
@@ -70,7 +60,8 @@ const findHalfMade = (view: NetnsView): HalfMade[] =>
     if (isBareTap(device)) return [{ device, link, model: 'tcfilter' }];
     if (isBareMacvtapOn(device, link)) return [{ device, link, model: 'macvtap' }];
     return [];
-  });
+  }),
+);
 
 /** What detach reports for a half-made device: the endpoint as it still is (nothing else was changed). */
 export const attachmentOfHalfMade = (h: HalfMade): Attachment => ({

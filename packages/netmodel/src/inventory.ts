@@ -10,6 +10,7 @@ import { readdAddress } from './restore-words.js';
 import { decodeRecord, isTapwireAlias, type AttachRecord } from './record.js';
 import type { NetnsView } from './state.js';
 import { isIngress, redirectTarget } from './tc-json.js';
+import { perView } from './per-view.js';
 
 export interface Found {
   /** The device tapwire made (tap or macvtap), carrying the record in its alias. */
@@ -19,24 +20,14 @@ export interface Found {
   readonly link: Link | undefined;
 }
 
-/** Per view (views are never changed): attach asks once per endpoint. */
-const foundIn = new WeakMap<NetnsView, readonly Found[]>();
-
-export const findAttachments = (view: NetnsView): readonly Found[] => {
-  const known = foundIn.get(view);
-  if (known !== undefined) return known;
-  const found = decodeAttachments(view);
-  foundIn.set(view, found);
-  return found;
-};
-
-const decodeAttachments = (view: NetnsView): Found[] =>
+export const findAttachments: (view: NetnsView) => readonly Found[] = perView((view) =>
   view.links.flatMap((device) => {
     if (!isTapwireAlias(device.alias)) return [];
     const record = decodeRecord(device.alias);
     if (E.isLeft(record)) return [];
     return [{ device, record: record.right, link: view.links.find((l) => l.ifindex === record.right.ifindex) }];
-  });
+  }),
+);
 
 export const attachmentOf = (f: Found): Attachment => ({
   link: f.link?.name ?? `if${f.record.ifindex}`,
