@@ -1,6 +1,7 @@
 // attachAll: what a runtime does for a VM. Every attachable endpoint is
 // decided first (a bad model or foreign state fails before anything changes),
-// then all plans are applied merged: one ip -batch and one tc -batch for all
+// then all plans are applied merged phase by phase (one pipelined rtnetlink
+// exchange per phase, or one ip/tc -batch with the iproute2 executor), for all
 // endpoints, as one transaction (a failure anywhere undoes everything this
 // call made, across endpoints, and nothing else).
 import * as E from 'fp-ts/lib/Either.js';

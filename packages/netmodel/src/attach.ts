@@ -1,8 +1,9 @@
-// attach: read the netns once (2 spawns), decide for every endpoint against
-// what is there now (refuse foreign state, report an identical earlier
-// attachment, else plan), then apply all plans merged phase by phase (1 spawn
-// per phase whatever the number of endpoints) as one transaction - all of it
-// under the netns's lock (lock.ts).
+// attach: read the netns once (rtnetlink dumps; 2 spawns with the iproute2
+// executor), decide for every endpoint against what is there now (refuse
+// foreign state, report an identical earlier attachment, else plan), then
+// apply all plans merged phase by phase (one exchange, or 1 spawn, per phase
+// whatever the number of endpoints) as one transaction - all of it under the
+// netns's lock (lock.ts).
 import * as E from 'fp-ts/lib/Either.js';
 import type * as TE from 'fp-ts/lib/TaskEither.js';
 import type { Endpoint, Link } from '@tapwire/endpoints';
@@ -132,7 +133,7 @@ export const attachIn = async (
   }));
 };
 
-/** Attaches endpoints in one transaction: 2 spawns to read, 1 per phase of the merged plan to change. */
+/** Attaches endpoints in one transaction; with the iproute2 executor 2 spawns to read, 1 per phase of the merged plan to change. */
 export const attachMany = (ns: NetnsHandle, endpoints: readonly Endpoint[], model: Model, opts: AttachOptions = {}): TE.TaskEither<NetmodelError, readonly Attachment[]> => {
   const what = `attach ${endpoints.map((e) => e.link.name).join(' ')} (model ${model})`;
   const report = progressOf(opts, 'attach', ns.spec);
