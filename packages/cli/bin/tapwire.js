@@ -12,7 +12,7 @@
 'use strict';
 const { readFileSync, renameSync, statSync, writeFileSync } = require('node:fs');
 const Module = require('node:module');
-const { dirname, join } = require('node:path');
+const { dirname, join, sep } = require('node:path');
 const { Script } = require('node:vm');
 
 const bundle = join(__dirname, '..', 'dist', 'tapwire.cjs');
@@ -58,13 +58,15 @@ const runBundle = (source) => {
  * makes the bundle stale: then the compiled modules run, not old code. The
  * build lists the files it bundled with their mtime and hash
  * (dist/tapwire.cjs.inputs: ~200 stats, a hash only for a touched file).
- * The bundle bakes in this checkout's paths (koffi, files found next to a
- * module), so one without that list, or whose inputs are all missing (built
- * elsewhere, e.g. packed into a tarball), is not run.
+ * An installed package ships the bundle without that list (it names the
+ * build's checkout): there the bundle came with the modules and cannot go
+ * stale, and it finds koffi and its files from its own directory.
  */
+const installed = __dirname.split(sep).includes('node_modules');
+
 const bundleIsCurrent = () => {
   const inputs = readOrUndefined(`${bundle}.inputs`, 'utf8');
-  if (inputs === undefined) return false;
+  if (inputs === undefined) return installed;
   const listed = JSON.parse(inputs);
   let found = 0;
   for (const [file, mtimeMs, sha256] of listed) {

@@ -11,7 +11,7 @@ import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import test from 'ava';
 import { execa } from 'execa';
-import { makeNetns, requireCommand, requireRoot, sh } from '@tapwire/testkit';
+import { ciStrict, makeNetns, requireCommand, requireRoot, sh } from '@tapwire/testkit';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', '..');
 const EXAMPLE = join(ROOT, 'examples', 'attach-and-render.mjs');
@@ -220,6 +220,29 @@ test.serial("the README's runtime example runs from the install against a real n
   t.is(out.fds, 2);
   t.true(out.args.some((a) => /^tap,id=net0,fds=3:4,vhost=off$/.test(a)), out.args.join(' '));
   t.deepEqual([await sh(['ip', '-n', pod.name, '-d', 'link']), await sh(['tc', '-n', pod.name, 'qdisc'])], before, 'the netns is as it was');
+});
+
+const CLI_BUNDLE = join(ROOT, 'packages', 'cli', 'dist', 'tapwire.cjs');
+
+test.serial('the CLI ships its bundle (not the build-checkout inputs list or code cache) and the installed bin runs it', async (t) => {
+  if (!requireCommand(t, 'pnpm') || !requireCommand(t, 'npm')) return;
+  // `pnpm build` (the setup script runs it) makes the bundle; `tsc -b` alone does not.
+  if (!existsSync(CLI_BUNDLE)) {
+    if (ciStrict()) return t.fail(`${CLI_BUNDLE} is missing: the setup script's pnpm build makes it`);
+    t.log('SKIPPED: no bundle built (pnpm build)');
+    return t.pass();
+  }
+  t.timeout(4 * 60_000);
+  const { packed } = await packAll();
+  const cli = packed.find((p) => p.dir === 'cli');
+  const files = cli?.entries.map((e) => e.replace(/^package\//, '')) ?? [];
+  t.true(files.includes('dist/tapwire.cjs'), 'dist/tapwire.cjs is in the tarball');
+  t.deepEqual(files.filter((f) => f.startsWith('dist/tapwire.cjs.')), [], 'no inputs list or code cache of the build checkout');
+  const { dir } = await install();
+  // TAPWIRE_TRACE_MODULES=1 makes the bundle (only the bundle) list the modules it evaluated on exit.
+  const help = await execa('npx', ['--no', '--', 'tapwire', '--help'], { cwd: dir, reject: false, env: { TAPWIRE_TRACE_MODULES: '1' } });
+  t.is(help.exitCode, 0, help.stderr);
+  t.regex(help.stderr, /^tapwire-modules \[/m, 'the installed bin ran the bundle');
 });
 
 test.serial('the installed CLI runs: npx tapwire --help, inspect (koffi FFI) and cni install (esbuild)', async (t) => {
