@@ -47,7 +47,11 @@ export const launchLibvirtCommand = async (ns: NetnsHandle, f: LibvirtLaunchFlag
     ...(f.vhostUserDir === undefined ? {} : { vhostUserDir: f.vhostUserDir }),
     asTap: f.asTap,
   })();
-  if (E.isLeft(r)) return E.left({ _tag: 'Failed', message: describeLibvirtError(r.left) });
+  if (E.isLeft(r)) {
+    const message = describeLibvirtError(r.left);
+    // The attach step is the direct launch's: its errors keep their exit codes (bad input: 2).
+    return E.left(r.left._tag === 'Qemu' ? { _tag: 'Qemu', error: r.left.error, message } : r.left._tag === 'Netmodel' ? { _tag: 'Netmodel', error: r.left.error } : { _tag: 'Failed', message });
+  }
   const res = r.right;
   if (f.json) {
     io.out(JSON.stringify(libvirtLaunchReport(res), null, 2));
