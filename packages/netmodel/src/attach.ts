@@ -11,7 +11,7 @@ import type { NetnsHandle } from '@tapwire/sys';
 import { applyPhases, type ApplyOptions } from './apply.js';
 import type { NetmodelError } from './errors.js';
 import { halfMadeDevices, halfMadeFinding } from './half-made.js';
-import { attachmentOf, findAttachments, findingsOf } from './inventory.js';
+import { attachmentOf, attachmentOfLink, findingsOf } from './inventory.js';
 import { mergePhases } from './merge.js';
 import type { Attachment, Model, Plan } from './model.js';
 import { plan, type PlanOptions } from './plan.js';
@@ -19,7 +19,7 @@ import { readNetns, type NetnsView } from './state.js';
 import { underNetnsLock, type LockOption } from './lock.js';
 import { checkAbort, progressOf, type ProgressOptions } from './progress.js';
 import { defaultTapName } from './names.js';
-import { isIngress } from './tc-json.js';
+import { viewIndex } from './view-index.js';
 
 export type AttachOptions = Omit<PlanOptions, 'routes'> & ApplyOptions & ProgressOptions & {
   /** The netns lock (default /run/tapwire/locks, 15 s); false when the caller already serialises. */
@@ -46,7 +46,7 @@ export const attachmentOfPlan = (p: Plan): Attachment => ({
  * attachable", which says nothing true. Right(undefined): none.
  */
 const priorAttachment = (ns: NetnsHandle, view: NetnsView, link: Link, model: Model, opts: Omit<PlanOptions, 'routes'>): E.Either<NetmodelError, Attachment | undefined> => {
-  const found = findAttachments(view).find((f) => f.record.ifindex === link.ifindex);
+  const found = attachmentOfLink(view, link.ifindex);
   if (found === undefined) return E.right(undefined);
   const tapName = opts.tapName ?? defaultTapName(link.ifindex);
   const queues = opts.queues ?? 1;
@@ -64,11 +64,12 @@ const inTheWay = (ns: NetnsHandle, view: NetnsView, p: Plan): E.Either<NetmodelE
   if (halfMade !== undefined) {
     return E.left({ _tag: 'AttachmentDrifted', netns: ns.spec, link: p.link, tapName: halfMade.device.name, findings: [halfMadeFinding(halfMade)] });
   }
-  const clash = view.links.find((l) => l.name === p.tapName);
+  const index = viewIndex(view);
+  const clash = index.linkByName.get(p.tapName);
   if (clash !== undefined) {
     return E.left({ _tag: 'ForeignLinkExists', netns: ns.spec, name: p.tapName, detail: `a ${clash.kind ?? 'device'} tapwire did not make (choose another --tap-name)` });
   }
-  if (p.model === 'tcfilter' && view.qdiscs.some((q) => q.dev === p.link && isIngress(q))) {
+  if (p.model === 'tcfilter' && index.withIngress.has(p.link)) {
     return E.left({ _tag: 'ForeignIngressQdisc', netns: ns.spec, link: p.link });
   }
   return E.right(undefined);
@@ -79,7 +80,7 @@ export type Decision = { readonly _tag: 'Existing'; readonly attachment: Attachm
 
 /** Plans against the fresh view (the endpoint may be from an older scan); pure. */
 export const decide = (ns: NetnsHandle, view: NetnsView, endpoint: Endpoint, model: Model, opts: Omit<PlanOptions, 'routes'>): E.Either<NetmodelError, Decision> => {
-  const link = view.links.find((l) => l.name === endpoint.link.name);
+  const link = viewIndex(view).linkByName.get(endpoint.link.name);
   if (link === undefined) return E.left({ _tag: 'LinkNotFound', netns: ns.spec, link: endpoint.link.name });
   if (halfMadeDevices(view).some((h) => h.device.ifindex === link.ifindex)) {
     return E.left({ _tag: 'NotAttachable', link: link.name, kind: endpoint.kind, reason: 'it is a half-made tapwire device (an attach died before recording it); detach removes it' });

@@ -27,6 +27,7 @@ import type { NetnsView } from './state.js';
 import { isOnLowerOf } from './lower.js';
 import { isIngress } from './tc-json.js';
 import { perView } from './per-view.js';
+import { viewIndex } from './view-index.js';
 
 export interface HalfMade {
   /** The device the creating line made. */
@@ -47,14 +48,14 @@ export const halfMadeDevices: (view: NetnsView) => readonly HalfMade[] = perView
   view.links.flatMap((device): HalfMade[] => {
     const n = TAPWIRE_NAME.exec(device.name)?.[1];
     if (n === undefined) return [];
-    const link = view.links.find((l) => l.ifindex === Number(n));
+    const link = viewIndex(view).linkByIfindex.get(Number(n));
     if (link === undefined || link.ifindex === device.ifindex) return [];
     const untouched =
       (device.alias === undefined || device.alias === '') &&
       !device.flags.includes('UP') &&
       device.addresses.length === 0 &&
       device.master === undefined &&
-      !view.qdiscs.some((q) => q.dev === device.name && isIngress(q)) &&
+      !viewIndex(view).withIngress.has(device.name) &&
       (view.filters[device.name] ?? []).length === 0;
     if (!untouched) return [];
     if (isBareTap(device)) return [{ device, link, model: 'tcfilter' }];

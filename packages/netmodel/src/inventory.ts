@@ -11,6 +11,7 @@ import { decodeRecord, isTapwireAlias, type AttachRecord } from './record.js';
 import type { NetnsView } from './state.js';
 import { isIngress, redirectTarget } from './tc-json.js';
 import { perView } from './per-view.js';
+import { viewIndex } from './view-index.js';
 
 export interface Found {
   /** The device tapwire made (tap or macvtap), carrying the record in its alias. */
@@ -25,9 +26,18 @@ export const findAttachments: (view: NetnsView) => readonly Found[] = perView((v
     if (!isTapwireAlias(device.alias)) return [];
     const record = decodeRecord(device.alias);
     if (E.isLeft(record)) return [];
-    return [{ device, record: record.right, link: view.links.find((l) => l.ifindex === record.right.ifindex) }];
+    return [{ device, record: record.right, link: viewIndex(view).linkByIfindex.get(record.right.ifindex) }];
   }),
 );
+
+const attachmentsByLink = perView((view) => {
+  const m = new Map<number, Found>();
+  for (const f of findAttachments(view)) if (!m.has(f.record.ifindex)) m.set(f.record.ifindex, f);
+  return m;
+});
+
+/** The attachment recorded for the endpoint of this ifindex, if any (the first, as a search would find). */
+export const attachmentOfLink = (view: NetnsView, ifindex: number): Found | undefined => attachmentsByLink(view).get(ifindex);
 
 export const attachmentOf = (f: Found): Attachment => ({
   link: f.link?.name ?? `if${f.record.ifindex}`,
@@ -40,7 +50,7 @@ export const attachmentOf = (f: Found): Attachment => ({
   device: f.record.model === 'tcfilter' ? 'tap' : 'macvtap',
 });
 
-const hasIngress = (view: NetnsView, dev: string): boolean => view.qdiscs.some((q) => q.dev === dev && isIngress(q));
+const hasIngress = (view: NetnsView, dev: string): boolean => viewIndex(view).withIngress.has(dev);
 const redirects = (view: NetnsView, from: string, to: string): boolean => (view.filters[from] ?? []).some((f) => redirectTarget(f) === to);
 
 /** Drift of one found attachment; empty when the netns holds exactly what attach made. */
