@@ -22,16 +22,18 @@ const failed = (a: Action, errno: number, code: string, message: string | undefi
 
 const errnoCode = (n: number): string => netlink.errnoName(n);
 
-/** Whether a queued action must reach the kernel before a device of this name is made. */
-const touches = (queued: Action, name: string): boolean => queued._tag === 'LinkDelGroup' || devicesOf(queued).includes(name);
-
 export const runActions = (sock: netlink.NetlinkSocket, actions: readonly Action[]): ActionOutcome[] => {
   const outcomes: (ActionOutcome | undefined)[] = new Array<ActionOutcome | undefined>(actions.length).fill(undefined);
   let pending: { i: number; req: netlink.Request }[] = [];
+  // What the queued requests name, and whether one deletes a group (any name): what a new tap must wait for.
+  let queuedNames = new Set<string>();
+  let queuedGroupDelete = false;
   const flush = (): void => {
     if (pending.length === 0) return;
     const batch = pending;
     pending = [];
+    queuedNames = new Set();
+    queuedGroupDelete = false;
     const r = sock.exchange(batch.map((p) => p.req));
     for (const [k, p] of batch.entries()) {
       const a = actions[p.i] as Action;
@@ -52,14 +54,18 @@ export const runActions = (sock: netlink.NetlinkSocket, actions: readonly Action
   };
   for (const [i, a] of actions.entries()) {
     if (a._tag === 'TapAdd') {
-      if (pending.some((p) => touches(actions[p.i] as Action, a.name))) flush();
+      if (queuedGroupDelete || queuedNames.has(a.name)) flush();
       const made = netlink.createPersistentTap({ name: a.name, vnetHdr: true, multiQueue: a.multiQueue, ...(a.owner === undefined ? {} : { owner: a.owner }), ...(a.group === undefined ? {} : { group: a.group }) });
       outcomes[i] = E.isRight(made) ? { ok: true } : { ok: false, cause: made.left };
       continue;
     }
     const req = requestOf(a, resolve);
     if (E.isLeft(req)) outcomes[i] = failed(a, req.left.errno, errnoCode(req.left.errno), req.left.message);
-    else pending.push({ i, req: req.right });
+    else {
+      pending.push({ i, req: req.right });
+      for (const d of devicesOf(a)) queuedNames.add(d);
+      queuedGroupDelete ||= a._tag === 'LinkDelGroup';
+    }
   }
   flush();
   return outcomes as ActionOutcome[];
