@@ -1,7 +1,8 @@
 // The ip/tc executor is the oracle for the netlink one: for every model and
 // fixture, and for merged multi-endpoint plans, the netns after a netlink
 // attach is the netns after an iproute2 attach (the snapshot rollback checks
-// use); and a failure injected at any message leaves the netns as it was.
+// use); and a failure injected at any message of a merged plan leaves the
+// netns as it was (single plans: transaction.test.ts, for both executors).
 import test from 'ava';
 import { requireRoot } from '@tapwire/testkit';
 import type { Executor } from './apply.js';
@@ -57,23 +58,6 @@ for (const setup of SETUPS) {
       t.deepEqual(await stateOf(ns), before);
       t.deepEqual(await afterAttach(t, run, ns, 'netlink'), oracle);
       t.deepEqual(await stateOf(ns), before);
-    });
-
-    test(`${model} on a ${setup}: with the netlink executor a failure at any step leaves the netns as it was`, async (t) => {
-      if (!requireRoot(t)) return;
-      const { ns } = await netnsFixture(t);
-      await makeEndpoint(ns.spec, setup);
-      const before = await stateOf(ns);
-      const ep = await endpointOf(ns, 'ep0', setup === 'tap' ? { asTap: ['ep0'] } : {});
-      const view = right(t, await readNetns(ns)());
-      const p = right(t, plan(ep, model, { queues: 2, routes: view.routes }));
-      for (const [pi, phase] of p.phases.entries()) {
-        for (let step = 1; step <= phase.ops.length; step++) {
-          const r = await attach(ns, ep, model, { queues: 2, executor: 'netlink', failAt: { phase: pi + 1, step } })();
-          t.like(r, { _tag: 'Left', left: { _tag: 'ApplyFailed', phase: pi + 1, step, rollbackErrors: [] } }, `phase ${pi + 1} step ${step}`);
-          t.deepEqual(await stateOf(ns), before, `phase ${pi + 1} step ${step}: ${phase.ops[step - 1]?.what ?? ''}`);
-        }
-      }
     });
   }
 }

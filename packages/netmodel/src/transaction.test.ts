@@ -1,21 +1,23 @@
-// Fault injection at every step of every model's plan: the netns is exactly as
-// before afterwards. Plus the idempotence and refusal cases of attach/detach.
+// Fault injection at every step of every model's plan, with either executor:
+// the netns is exactly as before afterwards. Plus the idempotence and refusal cases of attach/detach.
 import test from 'ava';
 import * as E from 'fp-ts/lib/Either.js';
 import { requireRoot, sh } from '@tapwire/testkit';
 import { attachAll } from './attach-all.js';
 import { attach } from './attach.js';
 import { check, detach, detachAll } from './detach.js';
+import type { Executor } from './executor.js';
 import type { Model } from './model.js';
 import { plan } from './plan.js';
 import { readNetns } from './state.js';
 import { endpointOf, endpointsOf, ipIn, makeEndpoint, netnsFixture, right, SETUPS, stateOf } from './testing.js';
 
 const MODELS_FOR_TEST: readonly Model[] = ['tcfilter', 'macvtap'];
+const EXECUTORS: readonly Executor[] = ['netlink', 'iproute2'];
 
 for (const setup of SETUPS) {
-  for (const model of MODELS_FOR_TEST) {
-    test(`${model} on a ${setup}: a failure at any step leaves the netns as it was`, async (t) => {
+  for (const [model, executor] of MODELS_FOR_TEST.flatMap((m) => EXECUTORS.map((x) => [m, x] as const))) {
+    test(`${model} on a ${setup}, ${executor} executor: a failure at any step leaves the netns as it was`, async (t) => {
       if (!requireRoot(t)) return;
       const { ns } = await netnsFixture(t);
       await makeEndpoint(ns.spec, setup);
@@ -27,7 +29,7 @@ for (const setup of SETUPS) {
       for (const [pi, phase] of p.phases.entries()) {
         for (let step = 1; step <= phase.ops.length; step++) {
           steps += 1;
-          const r = await attach(ns, ep, model, { queues: 2, failAt: { phase: pi + 1, step } })();
+          const r = await attach(ns, ep, model, { queues: 2, executor, failAt: { phase: pi + 1, step } })();
           t.like(r, { _tag: 'Left', left: { _tag: 'ApplyFailed', phase: pi + 1, step, rollbackErrors: [] } }, `phase ${pi + 1} step ${step}`);
           t.deepEqual(await stateOf(ns), before, `phase ${pi + 1} step ${step}: ${phase.ops[step - 1]?.what ?? ''}`);
         }
