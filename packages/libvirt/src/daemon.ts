@@ -11,10 +11,10 @@ import { join } from 'node:path';
 import { execa, type ResultPromise } from 'execa';
 import * as E from 'fp-ts/lib/Either.js';
 import type * as TE from 'fp-ts/lib/TaskEither.js';
-import { run, type NetnsHandle } from '@tapwire/sys';
+import { processAlive, run, type NetnsHandle } from '@tapwire/sys';
 import { daemonFstab, devFstab, groupWithQemuGroup, layoutPaths, LIBVIRTD_CONF, passwdWithQemuUser, QEMU_CONF, renderFstab } from './config.js';
 import { sysError, type LibvirtError } from './errors.js';
-import { alive, isQemu, killPids, qemuPids, sleep, waitGone } from './procs.js';
+import { isQemu, killPids, qemuPids, sleep, waitGone } from './procs.js';
 import { virsh } from './virsh.js';
 
 /** Kept between runs: only a fresh cache pays libvirt's QEMU probe (~8 s here). */
@@ -167,7 +167,7 @@ export const startPrivateDaemon =
     if (d === undefined) return await failed('libvirtd did not start');
     const end = Date.now() + SOCKET_WAIT_MS;
     while (!existsSync(p.socket)) {
-      if (!alive(d) || Date.now() > end) return await failed(alive(d) ? `no socket after ${SOCKET_WAIT_MS} ms` : 'libvirtd exited');
+      if (!processAlive(d) || Date.now() > end) return await failed(processAlive(d) ? `no socket after ${SOCKET_WAIT_MS} ms` : 'libvirtd exited');
       await sleep(25);
     }
     const uri = `qemu:///system?socket=${p.socket}`;
@@ -185,7 +185,7 @@ export const startPrivateDaemon =
         left.push(`QEMU ${qemus.join(', ')} outlived destroy (killed)`);
         await killPids(qemus);
       }
-      if (alive(d)) {
+      if (processAlive(d)) {
         process.kill(d, 'SIGTERM');
         if (!(await waitGone(d, STOP_GRACE_MS))) {
           left.push(`libvirtd ${d} ignored SIGTERM (killed)`);

@@ -2,26 +2,18 @@
 // waits, and the QEMUs libvirt recorded (pid files in its run dir).
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { processAlive } from '@tapwire/sys';
 
 export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
-export const alive = (pid: number): boolean => {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-};
-
 export const waitGone = async (pid: number, ms: number): Promise<boolean> => {
-  for (const end = Date.now() + ms; Date.now() < end; await sleep(50)) if (!alive(pid)) return true;
-  return !alive(pid);
+  for (const end = Date.now() + ms; Date.now() < end; await sleep(50)) if (!processAlive(pid)) return true;
+  return !processAlive(pid);
 };
 
 /** SIGKILL, then wait (bounded) until each is gone. */
 export const killPids = async (pids: readonly number[]): Promise<void> => {
-  for (const pid of pids) if (alive(pid)) process.kill(pid, 'SIGKILL');
+  for (const pid of pids) if (processAlive(pid)) process.kill(pid, 'SIGKILL');
   for (const pid of pids) await waitGone(pid, 2_000);
 };
 

@@ -14,3 +14,4 @@ export type { PciIds } from './pci.js';
 export { readPciIds, checkPciAddress } from './pci.js';
 export * as netlink from './netlink/index.js';
 export { isSocketPath, socketIdentity } from './socket-stat.js';
+export { processAlive } from './process-alive.js';

@@ -6,6 +6,7 @@ import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync
 import { join } from 'node:path';
 import * as E from 'fp-ts/lib/Either.js';
 import * as t from 'io-ts';
+import { processAlive } from '@tapwire/sys';
 
 export const DEFAULT_VM_DIR = '/run/tapwire/vms';
 export const VM_NAME_RE = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,31}$/;
@@ -52,15 +53,6 @@ export const vmPaths = (vmDir: string, name: string): VmPaths => {
   };
 };
 
-export const isAlive = (pid: number): boolean => {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
-};
-
 /** Written whole to a temp file and renamed: a reader never sees half of it. */
 export const writeRecord = (p: VmPaths, r: VmRecord): void => {
   const tmp = `${p.record}.tmp`;
@@ -102,7 +94,7 @@ export const listVms = (vmDir: string): ListedVm[] => {
   }
   return names.map((name) => {
     const r = readRecord(vmPaths(vmDir, name));
-    return E.isLeft(r) ? { name, record: undefined, alive: false, problem: r.left } : { name, record: r.right, alive: isAlive(r.right.pid), problem: undefined };
+    return E.isLeft(r) ? { name, record: undefined, alive: false, problem: r.left } : { name, record: r.right, alive: processAlive(r.right.pid), problem: undefined };
   });
 };
 
@@ -110,7 +102,7 @@ export const listVms = (vmDir: string): ListedVm[] => {
 export const claimVmDir = (vmDir: string, name: string): E.Either<string, VmPaths> => {
   const p = vmPaths(vmDir, name);
   const prior = readRecord(p);
-  if (E.isRight(prior) && isAlive(prior.right.pid)) return E.left(`a VM named ${name} is running (pid ${prior.right.pid})`);
+  if (E.isRight(prior) && processAlive(prior.right.pid)) return E.left(`a VM named ${name} is running (pid ${prior.right.pid})`);
   rmSync(p.dir, { recursive: true, force: true });
   mkdirSync(p.dir, { recursive: true, mode: 0o700 });
   return E.right(p);

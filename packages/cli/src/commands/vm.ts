@@ -5,9 +5,10 @@ import * as E from 'fp-ts/lib/Either.js';
 import { usage, type CliError } from '../cli-error.js';
 import type { Output } from '../output.js';
 import { askVm, type VmRequest } from './vm-api.js';
-import { DEFAULT_VM_DIR, isAlive, listVms, readRecord, releaseVmDir, VM_NAME_RE, vmPaths } from './vm-registry.js';
+import { DEFAULT_VM_DIR, listVms, readRecord, releaseVmDir, VM_NAME_RE, vmPaths } from './vm-registry.js';
 import { VM_START_HELP } from './vm-start-help.js';
 import { parseVerbArgs, usageOf, type Verb } from './verb-args.js';
+import { processAlive } from '@tapwire/sys';
 
 export const VM_HELP = `tapwire vm start <netns> [--nics none|all] | add <vm> <netns> <link> [--model M] [--queues N] | remove <vm> <link> | list | stop <vm> [--json] [--vm-dir DIR]
   A VM that keeps running while NICs come and go (QMP hotplug).
@@ -32,7 +33,7 @@ const ask = async (vmDir: string, name: string, req: VmRequest, io: Output, json
   if (!VM_NAME_RE.test(name)) return E.left(usageOf(VERB, `bad VM name ${JSON.stringify(name)}`));
   const rec = readRecord(vmPaths(vmDir, name));
   if (E.isLeft(rec)) return E.left(failed(`no VM named ${name} under ${vmDir}`));
-  if (!isAlive(rec.right.pid)) return E.left(failed(`VM ${name} is not running (its vm start process ${rec.right.pid} is gone): tapwire vm stop ${name} removes the leftover`));
+  if (!processAlive(rec.right.pid)) return E.left(failed(`VM ${name} is not running (its vm start process ${rec.right.pid} is gone): tapwire vm stop ${name} removes the leftover`));
   const res = await askVm(rec.right.apiSocket, req, ASK_MS);
   if (E.isLeft(res)) return E.left(failed(`VM ${name}: ${res.left}`));
   if (!res.right.ok) return E.left(res.right.exit === 2 ? usage(`vm: ${res.right.error}`) : failed(`VM ${name}: ${res.right.error}`));
@@ -75,7 +76,7 @@ export const vmCommand = async (argv: readonly string[], io: Output): Promise<E.
       const vmDir = p.right.values['vm-dir'];
       const paths = vmPaths(vmDir, name);
       const rec = readRecord(paths);
-      if (E.isRight(rec) && !isAlive(rec.right.pid)) {
+      if (E.isRight(rec) && !processAlive(rec.right.pid)) {
         releaseVmDir(paths);
         io.out(p.right.values.json ? JSON.stringify({ name, removed: 'leftover' }) : `VM ${name} was not running: its leftover entry is removed`);
         return E.right(undefined);
@@ -84,8 +85,8 @@ export const vmCommand = async (argv: readonly string[], io: Output): Promise<E.
       if (E.isLeft(r) || E.isLeft(rec)) return r;
       // The start process unplugs, detaches and stops QEMU, then exits: wait for it.
       const deadline = Date.now() + ASK_MS;
-      while (isAlive(rec.right.pid) && Date.now() < deadline) await new Promise((res) => setTimeout(res, 100));
-      return isAlive(rec.right.pid) ? E.left(failed(`VM ${name}: still running after ${ASK_MS / 1000} s`)) : E.right(undefined);
+      while (processAlive(rec.right.pid) && Date.now() < deadline) await new Promise((res) => setTimeout(res, 100));
+      return processAlive(rec.right.pid) ? E.left(failed(`VM ${name}: still running after ${ASK_MS / 1000} s`)) : E.right(undefined);
     }
     case 'list': {
       const p = parseVerbArgs(VERB, rest, common);

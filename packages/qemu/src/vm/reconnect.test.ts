@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import test from 'ava';
 import * as E from 'fp-ts/lib/Either.js';
-import { resolveNetns } from '@tapwire/sys';
+import { processAlive, resolveNetns } from '@tapwire/sys';
 import { makeNetns, requireCommand, requireRoot } from '@tapwire/testkit';
 import { describeQemuError } from '../errors.js';
 import { reconnectVm } from './reconnect.js';
@@ -17,14 +17,6 @@ import { startVm } from './start.js';
 const CHILD = fileURLToPath(new URL('./testing/reconnect-child.js', import.meta.url));
 const run = promisify(execFile);
 
-const alive = (pid: number): boolean => {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-};
 
 test('a VM started to outlive us is found again by another process and stopped there', async (t) => {
   if (!requireRoot(t) || !requireCommand(t, 'qemu-system-x86_64')) return;
@@ -39,13 +31,13 @@ test('a VM started to outlive us is found again by another process and stopped t
   if (E.isLeft(r)) return t.fail(describeQemuError(r.left));
   const vm = r.right;
   t.teardown(() => {
-    if (alive(vm.pid)) process.kill(vm.pid, 'SIGKILL');
+    if (processAlive(vm.pid)) process.kill(vm.pid, 'SIGKILL');
   });
   t.is(Number((await run('ps', ['-o', 'pgid=', '-p', String(vm.pid)])).stdout.trim()), vm.pid, 'QEMU leads its own process group');
 
   const refused = await reconnectVm({ pid: vm.pid, qmpSocket, readyWithinMs: 1_000 })();
   t.like(refused, { left: { _tag: 'VmNotReady' } }, 'one QMP client at a time: the first handle still holds it');
-  t.true(alive(vm.pid), 'a VM we could not talk to is left running');
+  t.true(processAlive(vm.pid), 'a VM we could not talk to is left running');
 
   // The old runtime lets go; a new one finds the VM and stops it.
   vm.qmp.close();
@@ -57,6 +49,6 @@ test('a VM started to outlive us is found again by another process and stopped t
   t.is(seen.lastEvent, 'exit');
   const exit = await vm.exited;
   t.is(exit.exitCode, 0, 'QEMU quit by itself');
-  t.false(alive(vm.pid));
+  t.false(processAlive(vm.pid));
   t.like(await reconnectVm({ pid: vm.pid, qmpSocket })(), { left: { _tag: 'VmStartFailed' } }, 'a gone VM is said to be gone');
 });

@@ -14,6 +14,7 @@ import { consoleSink, followFile } from './console-sink.js';
 import { makeFeed } from './feed.js';
 import type { VmEvent, VmExit, VmHandle } from './handle.js';
 import { liveHandle, stoppedAfter } from './live.js';
+import { processAlive } from '@tapwire/sys';
 
 export interface ReconnectVmSpec {
   readonly pid: number;
@@ -29,15 +30,6 @@ export interface ReconnectVmSpec {
 
 const PID_POLL_MS = 200;
 
-const alive = (pid: number): boolean => {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    // EPERM: it exists, we may not signal it.
-    return (e as { code?: string }).code === 'EPERM';
-  }
-};
 
 const sizeOf = (path: string): number => {
   try {
@@ -50,7 +42,7 @@ const sizeOf = (path: string): number => {
 export const reconnectVm =
   (spec: ReconnectVmSpec): TE.TaskEither<QemuError, VmHandle> =>
   async () => {
-    if (!alive(spec.pid)) return E.left({ _tag: 'VmStartFailed', detail: `no process ${spec.pid}: the VM is gone`, stderr: '' });
+    if (!processAlive(spec.pid)) return E.left({ _tag: 'VmStartFailed', detail: `no process ${spec.pid}: the VM is gone`, stderr: '' });
     const start = Date.now();
     const consoleFeed = makeFeed<string>(1_000);
     const eventFeed = makeFeed<VmEvent>();
@@ -59,7 +51,7 @@ export const reconnectVm =
     let pidPoll: NodeJS.Timeout | undefined;
     const exited = new Promise<VmExit>((resolve) => {
       const timer = (pidPoll = setInterval(() => {
-        if (alive(spec.pid)) return;
+        if (processAlive(spec.pid)) return;
         clearInterval(timer);
         resolve({ exitCode: undefined, signal: undefined, stderr: '', stoppedBy, ms: Date.now() - start });
       }, PID_POLL_MS));
@@ -89,7 +81,7 @@ export const reconnectVm =
       exited,
       gone: gone.signal,
       kill: () => {
-        if (alive(spec.pid)) process.kill(spec.pid, 'SIGKILL');
+        if (processAlive(spec.pid)) process.kill(spec.pid, 'SIGKILL');
       },
       stoppedBy: (by) => {
         stoppedBy = stoppedAfter(stoppedBy, by);

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import test, { type ExecutionContext } from 'ava';
 import * as E from 'fp-ts/lib/Either.js';
-import { resolveNetns, type NetnsHandle } from '@tapwire/sys';
+import { processAlive, resolveNetns, type NetnsHandle } from '@tapwire/sys';
 import { makeNetns, requireRoot } from '@tapwire/testkit';
 import { startVm } from './start.js';
 
@@ -44,14 +44,6 @@ const stub = (dir: string, socket: string, status: string): string[] => {
   return [process.execPath, script, socket, status];
 };
 
-const alive = (pid: number): boolean => {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-};
 
 test('a QEMU that ignores quit is killed once the grace period is over', async (t) => {
   if (!requireRoot(t)) return;
@@ -66,7 +58,7 @@ test('a QEMU that ignores quit is killed once the grace period is over', async (
   const exit = await r.right.stop(700)();
   t.like(exit, { _tag: 'Right', right: { stoppedBy: 'kill', signal: 'SIGKILL' } });
   t.true(Date.now() - began >= 650, 'the grace period was given');
-  t.false(alive(r.right.pid));
+  t.false(processAlive(r.right.pid));
 });
 
 test('no QMP by the deadline: not ready, typed, and the process is gone', async (t) => {

@@ -12,7 +12,7 @@ import { promisify } from 'node:util';
 import test, { type ExecutionContext } from 'ava';
 import * as E from 'fp-ts/lib/Either.js';
 import { detach, netnsState, type Attachment } from '@tapwire/netmodel';
-import { resolveNetns, type NetnsHandle } from '@tapwire/sys';
+import { processAlive, resolveNetns, type NetnsHandle } from '@tapwire/sys';
 import { makeNetns, requireCommand, requireRoot, sh } from '@tapwire/testkit';
 import { encodeNicState, inheritFds, prepareNics, type NicState } from '@tapwire/vm';
 import { describeQemuError } from '../errors.js';
@@ -35,14 +35,6 @@ const handle = (name: string): NetnsHandle => {
   return h.right;
 };
 
-const alive = (pid: number): boolean => {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-};
 
 /** Pod netns with eth0 (veth) to a peer netns; IPv6 off so no address arrives late. */
 const vethPod = async (t: ExecutionContext): Promise<{ pod: NetnsHandle; name: string }> => {
@@ -114,7 +106,7 @@ test('a VM through its handle: PCI address from query-pci, console markers as ev
   if (E.isLeft(r)) return t.fail(describeQemuError(r.left));
   vm = r.right;
   t.log(`startVm: QMP ready and query-pci read in ${Date.now() - started} ms`);
-  t.true(alive(vm.pid));
+  t.true(processAlive(vm.pid));
 
   const nic = vm.nics.get('net0');
   t.regex(nic?.pciAddress ?? '', /^0000:00:[0-9a-f]{2}\.0$/, 'the handle knows the NIC\'s PCI address');
@@ -149,7 +141,7 @@ test('a VM through its handle: PCI address from query-pci, console markers as ev
   // QMP is closed (the old runtime let go): stop falls back to SIGKILL after the grace.
   const exit = await vm.stop(1_000)();
   t.true(E.isRight(exit));
-  t.false(alive(vm.pid), 'no QEMU left');
+  t.false(processAlive(vm.pid), 'no QEMU left');
   t.true(vm.events.ended());
   vm = undefined;
   for (const a of attachments) {
@@ -178,7 +170,7 @@ test('stop() asks QEMU to quit over QMP and resolves once it is gone', async (t)
   if (E.isLeft(exit)) return t.fail(describeQemuError(exit.left));
   t.is(exit.right.stoppedBy, 'quit');
   t.is(exit.right.exitCode, 0);
-  t.false(alive(vm.pid));
+  t.false(processAlive(vm.pid));
   t.true(vm.events.history().some((e) => e.kind === 'qmp' && e.event.event === 'SHUTDOWN'), 'QMP events arrive on the event feed (SHUTDOWN, before the exit)');
   t.is(vm.events.history().at(-1)?.kind, 'exit');
 });
