@@ -11,7 +11,7 @@ import test, { type ExecutionContext } from 'ava';
 import { execa } from 'execa';
 import { makeNetns, requireCommand, requireRoot, sh } from '@tapwire/testkit';
 import { installPlugins } from './install.js';
-import { envOf, leases, REFERENCE_DIR, tempDir, type PodEnv } from './testing.js';
+import { envOf, invocationOf, leases, REFERENCE_DIR, tempDir, type PodEnv } from './testing.js';
 
 const REPO = fileURLToPath(new URL('../../../', import.meta.url)).replace(/\/$/, '');
 const PLUGINS = ['macvtap', 'tap', 'tc-redirect-tap'];
@@ -19,16 +19,8 @@ const PLUGINS = ['macvtap', 'tap', 'tc-redirect-tap'];
 /** Mounts an empty tmpfs over $1 in a new mount namespace (private: nothing leaks out), then execs the rest. */
 const MASK = 'mount -t tmpfs -o size=4k,mode=0755 none "$1" && shift && exec "$@"';
 
-const masked = async (argv: readonly string[], env: Record<string, string> = { PATH: process.env['PATH'] ?? '/usr/bin:/bin' }, input = '') => {
-  const r = await execa('unshare', ['--mount', '--propagation', 'private', 'sh', '-c', MASK, 'sh', REPO, ...argv], { env, extendEnv: false, input, reject: false });
-  let json: Record<string, unknown> | undefined;
-  try {
-    json = JSON.parse(String(r.stdout)) as Record<string, unknown>;
-  } catch {
-    json = undefined;
-  }
-  return { exitCode: r.exitCode, stdout: String(r.stdout), stderr: String(r.stderr), json };
-};
+const masked = async (argv: readonly string[], env: Record<string, string> = { PATH: process.env['PATH'] ?? '/usr/bin:/bin' }, input = '') =>
+  invocationOf(await execa('unshare', ['--mount', '--propagation', 'private', 'sh', '-c', MASK, 'sh', REPO, ...argv], { env, extendEnv: false, input, reject: false }));
 
 /** Installs into one temp dir, copies the result to another (nothing may depend on where it was written). */
 const installedCopy = async (t: ExecutionContext): Promise<string> => {

@@ -39,8 +39,8 @@ export const envOf = (command: string, pod: PodEnv): Record<string, string> => (
   ...(pod.args === undefined ? {} : { CNI_ARGS: pod.args }),
 });
 
-export const invoke = async (file: string, env: Record<string, string>, stdin: string): Promise<Invocation> => {
-  const r = await execa(file, [], { env, extendEnv: false, input: stdin, reject: false });
+/** A finished plugin process as a test reads it: stdout also as JSON when it is JSON. */
+export const invocationOf = (r: { readonly exitCode?: number; readonly stdout: unknown; readonly stderr: unknown }): Invocation => {
   let json: Record<string, unknown> | undefined;
   try {
     json = JSON.parse(String(r.stdout)) as Record<string, unknown>;
@@ -49,6 +49,9 @@ export const invoke = async (file: string, env: Record<string, string>, stdin: s
   }
   return { exitCode: r.exitCode, stdout: String(r.stdout), stderr: String(r.stderr), json };
 };
+
+export const invoke = async (file: string, env: Record<string, string>, stdin: string): Promise<Invocation> =>
+  invocationOf(await execa(file, [], { env, extendEnv: false, input: stdin, reject: false }));
 
 export interface Conflist {
   readonly cniVersion: string;

@@ -9,7 +9,7 @@ import * as E from 'fp-ts/lib/Either.js';
 import { makeNetns, requireCommand, requireRoot, sh } from '@tapwire/testkit';
 import { describeDevicePluginError } from './errors.js';
 import { startDevicePlugin } from './main.js';
-import { startKubelet, until, type KubeletStandIn } from './testing/kubelet.js';
+import { until, type KubeletStandIn } from './testing/kubelet.js';
 import { addVeth, macvtaps, RESOURCE, rig, tempDir } from './testing/rig.js';
 
 const lastList = (k: KubeletStandIn) => k.latest(RESOURCE)?.lists.at(-1)?.devices;
@@ -106,20 +106,7 @@ test('[] offers physical links and bonds only: none in a netns with a veth', asy
 
 test('two resources: each registered on its own socket; concurrent Allocates; a missing lower device is Unhealthy from the start', async (t) => {
   if (!requireRoot(t)) return;
-  const ns = await makeNetns(t, 'twdp');
-  await addVeth(ns.name);
-  const dir = tempDir(t);
-  const kubelet = await startKubelet(dir);
-  t.teardown(() => kubelet.close());
-  const started = await startDevicePlugin({
-    dir,
-    netns: ns.path,
-    config: JSON.stringify([{ name: 'a', lowerDevice: 'lowr', capacity: 3 }, { name: 'b', lowerDevice: 'lowr', mode: 'private', capacity: 3 }, { name: 'c', lowerDevice: 'absent0' }]),
-    pollMs: 100,
-    log: (l) => t.log(l),
-  })();
-  if (E.isLeft(started)) return t.fail(describeDevicePluginError(started.left));
-  t.teardown(() => started.right.stop());
+  const { ns, kubelet, plugin } = await rig(t, 0, [{ name: 'a', lowerDevice: 'lowr', capacity: 3 }, { name: 'b', lowerDevice: 'lowr', mode: 'private', capacity: 3 }, { name: 'c', lowerDevice: 'absent0' }]);
   const [a, b, c] = ['a', 'b', 'c'].map((n) => `macvtap.network.kubevirt.io/${n}`) as [string, string, string];
   await until('three registrations with lists', () => [a, b, c].every((r) => (kubelet.latest(r)?.lists.length ?? 0) > 0));
   t.deepEqual(kubelet.registrations.map((r) => r.request.endpoint).sort(), ['a', 'b', 'c'].map((n) => `macvtap.network.kubevirt.io_${n}.sock`));
@@ -135,6 +122,6 @@ test('two resources: each registered on its own socket; concurrent Allocates; a 
   t.deepEqual(made.map((l) => [l.ifname, l.link]).sort(), [['aMvp0', 'lowr'], ['aMvp1', 'lowr'], ['bMvp2', 'lowr']]);
   const info = JSON.parse(await sh(['ip', '-n', ns.name, '-j', '-d', 'link', 'show', 'dev', 'bMvp2'])) as { linkinfo: { info_data: { mode: string } } }[];
   t.is(info[0]?.linkinfo.info_data.mode, 'private');
-  await started.right.stop();
+  await plugin.stop();
   t.deepEqual(await macvtaps(ns.name), []);
 });

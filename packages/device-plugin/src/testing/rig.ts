@@ -43,7 +43,10 @@ export const tempDir = (t: ExecutionContext): string => {
   return dir;
 };
 
-export const rig = async (t: ExecutionContext, capacity = 4): Promise<Rig> => {
+/** The plugin's resources: one, `dp` on lowr, by default. */
+export type RigConfig = readonly Record<string, unknown>[];
+
+export const rig = async (t: ExecutionContext, capacity = 4, config: RigConfig = [{ name: 'dp', lowerDevice: 'lowr', capacity }]): Promise<Rig> => {
   const ns = await makeNetns(t, 'twdp');
   await addVeth(ns.name);
   const dir = tempDir(t);
@@ -52,7 +55,7 @@ export const rig = async (t: ExecutionContext, capacity = 4): Promise<Rig> => {
   const started = await startDevicePlugin({
     dir,
     netns: ns.path,
-    config: JSON.stringify([{ name: 'dp', lowerDevice: 'lowr', capacity }]),
+    config: JSON.stringify(config),
     pollMs: 100,
     log: (l) => t.log(l),
   })();
